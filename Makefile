@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/moderate --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check tui tests benchmarks
-	$(BIN)/ruff format --check tui tests benchmarks
+	$(BIN)/ruff check tui tests benchmarks screenshots
+	$(BIN)/ruff format --check tui tests benchmarks screenshots
 
 # TEXTUAL_ANIMATIONS is read when textual is imported, so it belongs here, not in conftest.
 test: lint
@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 screenshots: $(STAMP)
-	TZ=UTC TEXTUAL_ANIMATIONS=none $(BIN)/python -m tui.screenshots screenshots
+	TZ=UTC TEXTUAL_ANIMATIONS=none $(BIN)/python screenshots/generate.py screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,76 @@
+"""Driving the real app in tests: build it on the sandbox, wait for it, read the screen."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.pilot import Pilot
+
+from tui.app import AppSettings, ModerationApp, create_app
+from tui.canvas.client import CanvasClient, RetryPolicy
+from tui.canvas.moderation import ModerationAPI
+from tui.sandbox.seed import DEMO
+from tui.secret import Secret
+
+# Retries in tests wait microseconds, not seconds: the behaviour is the same, the suite stays fast.
+FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
+
+
+def make_api(url: str, token: str) -> ModerationAPI:
+    return ModerationAPI(CanvasClient(url, Secret(token), retry=FAST_RETRY))
+
+
+def make_app(
+    sandbox,
+    *,
+    course_id: int | None = None,
+    assignment_id: int | None = None,
+    token: str | None = None,
+    connected: bool = True,
+) -> ModerationApp:
+    settings = AppSettings(
+        canvas_url=sandbox.url,
+        canvas_label="Sandbox Canvas",
+        course_id=course_id,
+        assignment_id=assignment_id,
+    )
+    api = make_api(sandbox.url, token or sandbox.token) if connected else None
+    return create_app(
+        settings,
+        api=api,
+        connector=lambda url, secret: ModerationAPI(CanvasClient(url, secret, retry=FAST_RETRY)),
+    )
+
+
+def grid_app(sandbox, assignment_id: int, **kwargs) -> ModerationApp:
+    return make_app(sandbox, course_id=DEMO.course_id, assignment_id=assignment_id, **kwargs)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every worker has finished and the screen has caught up."""
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_text(app: ModerationApp) -> str:
+    """Exactly the characters on the terminal, as a user would read them (dialogs included)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    stack = app._background_screens if app.screen.is_modal else []
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=stack))
+    return console.export_text(styles=False)
+
+
+def notifications(app: ModerationApp) -> list[str]:
+    return [notification.message for notification in app._notifications]

@@ -1,0 +1,203 @@
+"""The `moderate` command: parse arguments, build services, start the TUI or a headless command.
+
+Exit codes are part of the public interface: 0 ok, 2 usage, 1 any other failure with one
+clear line on stderr and never a traceback. Textual is imported only when the TUI runs, so
+headless commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from tui import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+log = logging.getLogger("tui")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, as documented."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"moderate: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Canvas id: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a Canvas id: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tui.commands import auth, board, sandbox
+
+    parser = _Parser(
+        prog="moderate",
+        description="A keyboard-driven terminal desk for Canvas moderated grading.",
+    )
+    parser.add_argument("--version", action="version", version=f"moderate {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="open the desk on the built-in sandbox Canvas"
+    )
+    parser.add_argument(
+        "--url", help="Canvas address, e.g. https://school.instructure.com (or CANVAS_BASE_URL)"
+    )
+    parser.add_argument("--profile", help="a profile saved by `moderate login`")
+    parser.add_argument("--course", type=_positive_id, help="open this course")
+    parser.add_argument(
+        "--assignment", type=_positive_id, help="with --course: open this assignment's grid"
+    )
+    parser.add_argument(
+        "--disagreement",
+        type=float,
+        default=0.0,
+        metavar="POINTS",
+        help="mark rows whose scores differ by more than POINTS (default 0: any difference)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    board_parser = commands.add_parser(
+        "board", help="print an assignment's board as JSON or CSV (read-only)"
+    )
+    board.add_arguments(board_parser)
+    sandbox_parser = commands.add_parser(
+        "sandbox", help="serve the sandbox Canvas on this machine and print its URL and token"
+    )
+    sandbox.add_arguments(sandbox_parser)
+    login_parser = commands.add_parser("login", help="check a token and keep it in the keyring")
+    auth.add_login_arguments(login_parser)
+    logout_parser = commands.add_parser("logout", help="forget a Canvas token")
+    auth.add_logout_arguments(logout_parser)
+    status_parser = commands.add_parser(
+        "status", help="which Canvas, which user, and where the token comes from"
+    )
+    auth.add_status_arguments(status_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except Exception as error:  # the promise: one clear line, never a traceback
+        print(f"moderate: {_one_line(error)}", file=sys.stderr)
+        log.debug("failure", exc_info=error)
+        return EXIT_FAILURE
+
+
+def _one_line(error: BaseException) -> str:
+    from tui.canvas.errors import CanvasError
+
+    if isinstance(error, CanvasError):
+        return str(error)
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from tui.commands import auth, board, sandbox
+
+    if args.command == "board":
+        return board.run(args)
+    if args.command == "sandbox":
+        return sandbox.run(args)
+    if args.command == "login":
+        return auth.run_login(args)
+    if args.command == "logout":
+        return auth.run_logout(args)
+    if args.command == "status":
+        return auth.run_status(args)
+    if args.assignment is not None and args.course is None:
+        parser.error("--assignment needs --course")
+    if args.demo:
+        return run_demo(args)
+    return run_tui(args, parser)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The desk on the embedded sandbox: how a newcomer tries Moderate in ten seconds."""
+    from tui.app import AppSettings, create_app
+    from tui.canvas.client import CanvasClient
+    from tui.canvas.moderation import ModerationAPI
+    from tui.sandbox.server import SandboxServer
+    from tui.secret import Secret
+
+    with SandboxServer() as server:
+        api = ModerationAPI(CanvasClient(server.url, Secret(server.token)))
+        settings = AppSettings(
+            canvas_url=server.url,
+            canvas_label="Sandbox Canvas (demo)",
+            course_id=args.course,
+            assignment_id=args.assignment,
+            disagreement_threshold=args.disagreement,
+            demo=True,
+        )
+        create_app(settings, api=api).run()
+    return EXIT_OK
+
+
+def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from tui import config, credentials
+    from tui.app import AppSettings, create_app
+    from tui.canvas.client import CanvasClient, normalise_base_url
+    from tui.canvas.moderation import ModerationAPI
+    from tui.secret import Secret
+
+    url = args.url or os.environ.get("CANVAS_BASE_URL")
+    profile = None
+    if not url:
+        settings_file = config.load_settings()
+        profile = settings_file.find(args.profile) if args.profile else settings_file.default
+        if profile is None:
+            parser.error(
+                "no Canvas given: use --url URL, set CANVAS_BASE_URL, "
+                "run `moderate login --url URL`, or try `moderate --demo`"
+            )
+        url = profile.url
+    base_url = normalise_base_url(url)  # refuses http:// to another host before anything is sent
+
+    def connector(url: str, token: Secret) -> ModerationAPI:
+        return ModerationAPI(CanvasClient(url, token))
+
+    async def keep_token(url: str, token: Secret) -> str:
+        return await credentials.keep_token_for_tui(url, token)
+
+    api = None
+    problem = None
+    try:
+        resolved = credentials.resolve_token(base_url)
+    except credentials.CredentialsError as error:
+        problem = str(error)
+    else:
+        api = connector(base_url, resolved.secret)
+
+    settings = AppSettings(
+        canvas_url=base_url,
+        canvas_label=base_url.split("://", 1)[-1],
+        course_id=args.course if args.course is not None else None,
+        assignment_id=args.assignment,
+        disagreement_threshold=args.disagreement,
+    )
+    app = create_app(
+        settings,
+        api=api,
+        connector=connector,
+        keep_token=keep_token if credentials.keyring_status().available else None,
+        startup_message=problem,
+    )
+    app.run()
+    return EXIT_OK

@@ -1,0 +1,555 @@
+"""The comparison grid: where a final grader compares, selects and releases grades.
+
+Nothing is shown as selected until Canvas confirms it: a key press marks the cell as saving,
+the answer from Canvas moves the check mark, and a refusal puts the cell back with a message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Static
+
+from tui.board import Board, StudentRow, build_board
+from tui.canvas.errors import (
+    AlreadyPublishedError,
+    CanvasError,
+    NotModeratedError,
+    UnselectedGradesError,
+)
+from tui.canvas.models import Assignment, GradeableStudent, ProvisionalGrade
+from tui.screens.base import DeskScreen
+from tui.text import safe_text
+from tui.widgets.grade_grid import GradeGrid
+
+FILTERS = ("all", "needs_choice", "disagreements", "selected")
+FILTER_LABELS = {
+    "all": "all students",
+    "needs_choice": "need a choice",
+    "disagreements": "disagreements",
+    "selected": "selected",
+}
+SORTS = ("canvas", "name", "spread")
+SORT_LABELS = {"canvas": "Canvas order", "name": "name", "spread": "spread"}
+
+
+class GridScreen(DeskScreen):
+    DEFAULT_CSS = """
+    GridScreen #grid-title { padding: 0 1; background: $panel; text-style: bold; height: 1; }
+    GridScreen #grid-status { padding: 0 1; background: $panel; height: 1; }
+    GridScreen #grid-notice { padding: 0 1; height: auto; color: $warning; display: none; }
+    GridScreen #grid-notice.shown { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("enter,space", "select", "Select", id="select"),
+        Binding("a", "accept_grader", "Accept grader", id="accept-grader"),
+        Binding("A", "accept_agreements", "Accept agreed", id="accept-agreed"),
+        Binding("c", "custom_grade", "Custom", id="custom"),
+        Binding("d,i", "details", "Details", id="details"),
+        Binding("f", "cycle_filter", "Filter", id="filter"),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("slash", "jump", "Find", id="find", key_display="/"),
+        Binding("m", "moderation_set", "Set", id="moderation-set", show=False),
+        Binding("p", "publish", "Publish", id="publish"),
+        Binding("r", "reload", "Reload", id="reload"),
+        Binding("escape,backspace", "back", "Back", id="back", show=False),
+    ]
+
+    def __init__(self, course_id: int, assignment_id: int) -> None:
+        super().__init__()
+        self.course_id = course_id
+        self.assignment_id = assignment_id
+        self.board: Board | None = None
+        # The board as Canvas last showed it in full: what "changed since" compares against.
+        self.loaded_board: Board | None = None
+        self.pending: dict[str, int] = {}
+        self.changed: frozenset[str] = frozenset()
+        self.filter_kind = "all"
+        self.sort_by = "canvas"
+        self.loading = True
+        self.progress = ""
+        self.published = False
+        self.publishing = False
+
+    # ----------------------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading the assignment…", id="grid-title", markup=False)
+        yield Static("", id="grid-notice", markup=False)
+        yield GradeGrid(id="grid")
+        yield Static("", id="grid-status", markup=False)
+        yield Footer()
+
+    @property
+    def grid(self) -> GradeGrid:
+        return self.query_one(GradeGrid)
+
+    @property
+    def api(self):
+        return self.app.api
+
+    @property
+    def assignment(self) -> Assignment | None:
+        return self.board.assignment if self.board else None
+
+    def on_mount(self) -> None:
+        self.grid.focus()
+        self._load(first=True)
+
+    # ----------------------------------------------------------------------------- loading
+
+    @work(group="load", exclusive=True, exit_on_error=False, description="load the grades")
+    async def _load(self, *, first: bool = False) -> None:
+        self.loading = True
+        self._refresh_status()
+        try:
+            board = await self._fetch_board(show_progress=first)
+        except NotModeratedError as error:
+            self._notice(f"{error} There is nothing to moderate here.")
+            self.loading = False
+            self._refresh_status()
+            return
+        except CanvasError as error:
+            self.loading = False
+            self.progress = ""
+            self._refresh_status()
+            self.app.report_error(error, doing="load the grades")
+            if self.board is None:
+                self._notice(f"{error} Press r to try again.")
+            return
+        self.loading = False
+        self.progress = ""
+        previous = self.loaded_board
+        self.changed = frozenset(board.changed_since(previous)) if previous else frozenset()
+        if previous is not None and self.changed:
+            self.notify(
+                f"{len(self.changed)} students changed in Canvas since the last load "
+                "(marked with *).",
+                markup=False,
+            )
+        self.loaded_board = board
+        self._show_board(board)
+        await self._learn_published(board)
+
+    async def _fetch_board(self, *, show_progress: bool) -> Board:
+        """The whole board from Canvas. On the first load, rows appear as pages arrive."""
+        assignment = await self.api.get_assignment(self.course_id, self.assignment_id)
+        if not assignment.moderated_grading:
+            raise NotModeratedError()
+        graders = await self.api.list_graders(self.course_id)
+        board = build_board(
+            assignment,
+            (),
+            graders,
+            me=self.app.user,
+            disagreement_threshold=self.app.settings.disagreement_threshold,
+        )
+        if show_progress:
+            self._show_title(assignment)
+        async for page in self.api.iter_gradeable_students(self.course_id, self.assignment_id):
+            board = board.with_students(page.students)
+            total = page.expected_total
+            self.progress = (
+                f"loaded {page.loaded:,} of {max(total, page.loaded):,} students"
+                if total
+                else f"loaded {page.loaded:,} students"
+            )
+            if show_progress:
+                # The grid is usable from the first page on.
+                self._show_board(board)
+            else:
+                self._refresh_status()
+        return board
+
+    async def _learn_published(self, board: Board) -> None:
+        """REST does not say whether grades were released: ask Canvas the one way it tells."""
+        if not board.rows:
+            return
+        try:
+            published = await self.api.grades_published(
+                self.course_id, self.assignment_id, board.rows[0].student
+            )
+        except CanvasError:
+            return  # not knowing is safe: publish itself will say "already released"
+        if published:
+            self._mark_published()
+
+    def _mark_published(self) -> None:
+        self.published = True
+        if self.board is not None:
+            self.board = dataclasses.replace(
+                self.board,
+                assignment=dataclasses.replace(self.board.assignment, grades_published=True),
+            )
+        self._notice(
+            "Grades for this assignment have been released: this grid is read-only. "
+            "Selections can no longer change what students receive."
+        )
+        self._refresh_status()
+
+    # ----------------------------------------------------------------------------- display
+
+    def _show_title(self, assignment: Assignment) -> None:
+        me = self.app.user.id if self.app.user else None
+        parts = [safe_text(assignment.name), f"{assignment.grader_count} graders"]
+        if assignment.is_final_grader(me):
+            parts.append("you are the final grader")
+        if assignment.anonymous_grading:
+            parts.append("anonymous students")
+        if not assignment.grader_names_visible_to_final_grader:
+            parts.append("grader names hidden")
+        if assignment.points_possible is not None:
+            parts.append(f"out of {assignment.points_possible:g}")
+        self.query_one("#grid-title", Static).update(" · ".join(parts))
+
+    def _notice(self, text: str) -> None:
+        notice = self.query_one("#grid-notice", Static)
+        notice.update(text)
+        notice.add_class("shown")
+
+    def _visible_rows(self, board: Board) -> list[StudentRow]:
+        rows = board.filtered(self.filter_kind)
+        if self.sort_by != "canvas":
+            keys = {row.key for row in rows}
+            rows = [row for row in board.sorted_rows(self.sort_by) if row.key in keys]
+        return rows
+
+    def _show_board(self, board: Board, *, keep_key: str | None = None) -> None:
+        first_time = self.board is None
+        self.board = board
+        if first_time:
+            self._show_title(board.assignment)
+        self.grid.show(
+            board,
+            self._visible_rows(board),
+            pending=self.pending,
+            changed=self.changed,
+            keep_key=keep_key,
+        )
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        parts: list[str] = []
+        if self.board is not None:
+            parts.append(self.board.status_line())
+        if self.filter_kind != "all":
+            parts.append(f"showing {FILTER_LABELS[self.filter_kind]}")
+        if self.sort_by != "canvas":
+            parts.append(f"sorted by {SORT_LABELS[self.sort_by]}")
+        if self.loading:
+            parts.append(self.progress or "loading…")
+        if self.publishing:
+            parts.append("releasing grades…")
+        elif self.published:
+            parts.append("grades released")
+        self.query_one("#grid-status", Static).update(" · ".join(parts))
+
+    def _update_rows(self) -> None:
+        """Redraw after a change of selections, keeping the cursor on the same student."""
+        if self.board is not None:
+            self._show_board(self.board)
+
+    # ----------------------------------------------------------------------------- guards
+
+    def _can_change(self) -> bool:
+        if self.board is None:
+            self.notify("The grades are still loading.", markup=False)
+            return False
+        if self.published:
+            self.notify(
+                "Grades have been released; selections can no longer be changed.",
+                severity="warning",
+                markup=False,
+            )
+            return False
+        if self.publishing:
+            self.notify("Grades are being released.", markup=False)
+            return False
+        return True
+
+    # ----------------------------------------------------------------------------- selecting
+
+    def action_select(self) -> None:
+        row = self.grid.current_row
+        if row is None or not self._can_change():
+            return
+        grader = self.grid.current_grader
+        grade = row.custom if grader is None else row.grades.get(grader.key)
+        who = "the custom grade" if grader is None else safe_text(grader.label)
+        if grade is None:
+            if grader is None:
+                self.notify(
+                    f"{safe_text(row.name)} has no custom grade: press c to enter one.",
+                    markup=False,
+                )
+            else:
+                self.notify(f"{who} has not graded {safe_text(row.name)}.", markup=False)
+            return
+        if row.key in self.pending:
+            self.notify(f"Still saving {safe_text(row.name)}'s grade.", markup=False)
+            return
+        if row.selected_id == grade.id:
+            self.notify(f"That grade is already selected for {safe_text(row.name)}.", markup=False)
+            return
+        self.pending[row.key] = grade.id
+        self.grid.set_pending(self.pending)
+        self._refresh_status()
+        self._select_one(row, grade)
+
+    @work(group="select", exit_on_error=False, description="select the grade")
+    async def _select_one(self, row: StudentRow, grade: ProvisionalGrade) -> None:
+        try:
+            selection = await self.api.select_grade(self.course_id, self.assignment_id, grade.id)
+        except CanvasError as error:
+            self.notify(
+                f"{safe_text(row.name)}'s grade was not selected: {error}",
+                severity="error",
+                markup=False,
+            )
+        else:
+            self.board = self.board.with_selections([selection])
+        finally:
+            self.pending.pop(row.key, None)
+            self._update_rows()
+
+    def action_accept_grader(self) -> None:
+        if not self._can_change():
+            return
+        grader = self.grid.current_grader
+        if grader is None:
+            self.notify("Move to a grader's column to accept that grader's grades.", markup=False)
+            return
+        ids = self._unpending(self.board.accept_grader_ids(grader.key))
+        if not ids:
+            self.notify(
+                f"Every student {safe_text(grader.label)} graded already has a selection.",
+                markup=False,
+            )
+            return
+        self._bulk_select(ids, f"{safe_text(grader.label)}'s grades")
+
+    def action_accept_agreements(self) -> None:
+        if not self._can_change():
+            return
+        ids = self._unpending(self.board.agreed_ids())
+        if not ids:
+            self.notify("No unselected student has graders who all agree.", markup=False)
+            return
+        self._bulk_select(ids, "the grades graders agree on")
+
+    def _unpending(self, ids: Iterable[int]) -> list[int]:
+        """Leave out grades of students whose selection is still being saved."""
+        owner = {grade.id: row.key for row in self.board.rows for grade in row.grades.values()}
+        return [pg_id for pg_id in ids if owner.get(pg_id) not in self.pending]
+
+    def _bulk_select(self, ids: list[int], what: str) -> None:
+        owners = {
+            grade.id: row.key
+            for row in self.board.rows
+            for grade in (*row.grades.values(), row.custom)
+            if grade is not None
+        }
+        keys = {owners[pg_id]: pg_id for pg_id in ids if pg_id in owners}
+        self.pending.update(keys)
+        self.grid.set_pending(self.pending)
+        self._bulk_worker(ids, list(keys), what)
+
+    @work(group="select", exit_on_error=False, description="accept the grades")
+    async def _bulk_worker(self, ids: list[int], keys: list[str], what: str) -> None:
+        try:
+            selections = await self.api.bulk_select(self.course_id, self.assignment_id, ids)
+        except CanvasError as error:
+            self.notify(f"Could not accept {what}: {error}", severity="error", markup=False)
+        else:
+            self.board = self.board.with_selections(selections)
+            count = len(selections)
+            self.notify(
+                f"Accepted {what} for {count} student{'s' if count != 1 else ''}.",
+                markup=False,
+            )
+        finally:
+            for key in keys:
+                self.pending.pop(key, None)
+            self._update_rows()
+
+    # ----------------------------------------------------------------------------- custom grade
+
+    def action_custom_grade(self) -> None:
+        from tui.screens.prompts import CustomGradeModal
+
+        row = self.grid.current_row
+        if row is None or not self._can_change():
+            return
+        me = self.app.user.id if self.app.user else None
+        if not self.board.assignment.is_final_grader(me):
+            self.notify("Only the final grader can enter a custom grade.", markup=False)
+            return
+        if not any(grade.has_grade for grade in row.grades.values()):
+            self.notify(
+                "Canvas allows a custom grade only after a grader has graded the student.",
+                markup=False,
+            )
+            return
+        if row.key in self.pending:
+            self.notify(f"Still saving {safe_text(row.name)}'s grade.", markup=False)
+            return
+
+        def entered(grade: str | None) -> None:
+            if grade:
+                self.pending[row.key] = -1
+                self.grid.set_pending(self.pending)
+                self._custom_worker(row, grade)
+
+        self.app.push_screen(CustomGradeModal(row, self.board.assignment), entered)
+
+    @work(group="select", exit_on_error=False, description="save the custom grade")
+    async def _custom_worker(self, row: StudentRow, grade_text: str) -> None:
+        try:
+            grade = await self.api.set_custom_grade(
+                self.course_id, self.assignment_id, row.student, grade_text
+            )
+            student = _with_final_grade(row.student, grade)
+            self.board = self.board.with_students([student])
+            selection = await self.api.select_grade(self.course_id, self.assignment_id, grade.id)
+            self.board = self.board.with_selections([selection])
+            self.notify(f"Custom grade saved and selected for {safe_text(row.name)}.", markup=False)
+        except CanvasError as error:
+            self.notify(
+                f"{safe_text(row.name)}'s custom grade was not saved: {error}",
+                severity="error",
+                markup=False,
+            )
+        finally:
+            self.pending.pop(row.key, None)
+            self._update_rows()
+
+    # ----------------------------------------------------------------------------- views
+
+    def action_cycle_filter(self) -> None:
+        self.filter_kind = FILTERS[(FILTERS.index(self.filter_kind) + 1) % len(FILTERS)]
+        self._update_rows()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by = SORTS[(SORTS.index(self.sort_by) + 1) % len(SORTS)]
+        self._update_rows()
+
+    def action_jump(self) -> None:
+        from tui.screens.prompts import JumpModal
+
+        if not self.grid.rows:
+            return
+
+        def jump(text: str | None) -> None:
+            if text:
+                self._jump_to(text)
+
+        self.app.push_screen(JumpModal(), jump)
+
+    def _jump_to(self, text: str) -> None:
+        needle = text.casefold()
+        rows = self.grid.rows
+        start = self.grid.cursor_row
+        for offset in range(1, len(rows) + 1):
+            index = (start + offset) % len(rows)
+            if needle in rows[index].name.casefold():
+                self.grid.cursor_row = index
+                return
+        self.notify(f"No student shown matches “{safe_text(text)}”.", markup=False)
+
+    def action_details(self) -> None:
+        from tui.screens.details import DetailsScreen
+
+        row = self.grid.current_row
+        if row is not None and self.board is not None:
+            self.app.push_screen(DetailsScreen(self.course_id, self.board, row))
+
+    def action_moderation_set(self) -> None:
+        from tui.screens.moderation_set import ModerationSetScreen
+
+        if self.board is not None:
+            self.app.push_screen(ModerationSetScreen(self.course_id, self.board))
+
+    def action_reload(self) -> None:
+        if self.publishing:
+            return
+        self._load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # ----------------------------------------------------------------------------- publishing
+
+    def action_publish(self) -> None:
+        if self.board is None or self.loading:
+            self.notify("Wait until every student has loaded.", markup=False)
+            return
+        if self.published:
+            self.notify("Grades for this assignment have already been released.", markup=False)
+            return
+        if self.publishing or self.pending:
+            self.notify("Wait for the grades being saved.", markup=False)
+            return
+        self._prepare_publish()
+
+    @work(group="publish", exclusive=True, exit_on_error=False, description="check for changes")
+    async def _prepare_publish(self) -> None:
+        """Reload first: another moderator may have changed selections since we loaded."""
+        from tui.screens.publish import PublishModal
+
+        self.publishing = True
+        self.progress = "checking Canvas for changes before release…"
+        self._refresh_status()
+        try:
+            fresh = await self._fetch_board(show_progress=False)
+        except CanvasError as error:
+            self.app.report_error(error, doing="check the grades before release")
+            return
+        finally:
+            self.publishing = False
+            self.progress = ""
+            self._refresh_status()
+        changed = fresh.changed_since(self.loaded_board) if self.loaded_board else []
+        self.changed = frozenset(changed)
+        self.loaded_board = fresh
+        self._show_board(fresh)
+
+        def confirmed(go: bool | None) -> None:
+            if go:
+                self._publish()
+
+        self.app.push_screen(PublishModal(fresh, changed_keys=changed), confirmed)
+
+    @work(group="publish", exclusive=True, exit_on_error=False, description="release the grades")
+    async def _publish(self) -> None:
+        if self.publishing or self.published:
+            return  # a second confirmation while the first is running does nothing
+        self.publishing = True
+        self._refresh_status()
+        try:
+            await self.api.publish(self.course_id, self.assignment_id)
+        except AlreadyPublishedError:
+            self.notify("Grades for this assignment had already been released.", markup=False)
+            self._mark_published()
+        except UnselectedGradesError as error:
+            self.notify(f"{error} Reloading to show who.", severity="error", markup=False)
+            self._load()
+        except CanvasError as error:
+            self.app.report_error(error, doing="release the grades")
+        else:
+            self.notify("Grades were released to the gradebook.", markup=False)
+            self._mark_published()
+        finally:
+            self.publishing = False
+            self._refresh_status()
+
+
+def _with_final_grade(student: GradeableStudent, grade: ProvisionalGrade) -> GradeableStudent:
+    """The student with `grade` as their one final (custom) grade, as Canvas now has it."""
+    others = tuple(pg for pg in student.provisional_grades if not pg.final and pg.id != grade.id)
+    return dataclasses.replace(student, provisional_grades=(*others, grade))

@@ -1,0 +1,66 @@
+"""Every key of the desk, in one place."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from tui.screens.base import DeskModal
+
+KEYS = """\
+Everywhere
+  q              quit                         ?  or  F1      this help
+  ctrl+p         command palette              escape         back / close
+
+Courses and assignments
+  type           filter the list              up / down      move
+  enter          open                         r              reload
+
+Comparison grid
+  arrows, h j k l   move between students and graders
+  pgup / pgdn, g / G   page, first and last student
+  enter / space  select the grade under the cursor (saved in Canvas at once)
+  a              accept this grader's grades for every student without a selection
+  A              accept every student whose graders all agree
+  c              enter your own (custom) grade for this student (final grader only)
+  d  or  i       details: every grade, times, comments, SpeedGrader link (y copies)
+  f              filter: all / need a choice / disagreements / selected
+  s              sort: Canvas order / name / spread
+  /              jump to a student by name
+  m              the moderation set
+  r              reload from Canvas (marks rows changed since with *)
+  p              release grades: a dialog says what will happen; type publish + enter
+
+Marks in the grid
+  ✓ selected (Canvas confirmed)   … saving   ? needs a choice   (8) what release would give
+  ≠ graders disagree   ↻ resubmitted after grading   * changed in Canvas since last load
+"""
+
+
+class HelpScreen(DeskModal[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical {
+        width: 96;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    HelpScreen #help-title { text-style: bold; }
+    """
+
+    BINDINGS = [Binding("escape,question_mark,q,f1", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Moderate: keys", id="help-title", markup=False)
+            with VerticalScroll():
+                yield Static(KEYS, markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
