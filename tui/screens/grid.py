@@ -45,18 +45,19 @@ class GridScreen(DeskScreen):
     GridScreen #grid-notice.shown { display: block; }
     """
 
+    # The footer shows the keys a final grader needs most; `?` lists every one.
     BINDINGS = [
         Binding("enter,space", "select", "Select", id="select"),
-        Binding("a", "accept_grader", "Accept grader", id="accept-grader"),
-        Binding("A", "accept_agreements", "Accept agreed", id="accept-agreed"),
-        Binding("c", "custom_grade", "Custom", id="custom"),
+        Binding("p", "publish", "Publish", id="publish"),
         Binding("d,i", "details", "Details", id="details"),
         Binding("f", "cycle_filter", "Filter", id="filter"),
-        Binding("s", "cycle_sort", "Sort", id="sort"),
-        Binding("slash", "jump", "Find", id="find", key_display="/"),
-        Binding("m", "moderation_set", "Set", id="moderation-set", show=False),
-        Binding("p", "publish", "Publish", id="publish"),
-        Binding("r", "reload", "Reload", id="reload"),
+        Binding("A", "accept_agreements", "Accept agreed", id="accept-agreed"),
+        Binding("a", "accept_grader", "Accept grader", id="accept-grader", show=False),
+        Binding("c", "custom_grade", "Custom grade", id="custom", show=False),
+        Binding("s", "cycle_sort", "Sort", id="sort", show=False),
+        Binding("slash", "jump", "Find", id="find", key_display="/", show=False),
+        Binding("m", "moderation_set", "Moderation set", id="moderation-set", show=False),
+        Binding("r", "reload", "Reload", id="reload", show=False),
         Binding("escape,backspace", "back", "Back", id="back", show=False),
     ]
 
@@ -71,7 +72,7 @@ class GridScreen(DeskScreen):
         self.changed: frozenset[str] = frozenset()
         self.filter_kind = "all"
         self.sort_by = "canvas"
-        self.loading = True
+        self.is_loading = True
         self.progress = ""
         self.published = False
         self.publishing = False
@@ -106,24 +107,24 @@ class GridScreen(DeskScreen):
 
     @work(group="load", exclusive=True, exit_on_error=False, description="load the grades")
     async def _load(self, *, first: bool = False) -> None:
-        self.loading = True
+        self.is_loading = True
         self._refresh_status()
         try:
             board = await self._fetch_board(show_progress=first)
         except NotModeratedError as error:
             self._notice(f"{error} There is nothing to moderate here.")
-            self.loading = False
+            self.is_loading = False
             self._refresh_status()
             return
         except CanvasError as error:
-            self.loading = False
+            self.is_loading = False
             self.progress = ""
             self._refresh_status()
             self.app.report_error(error, doing="load the grades")
             if self.board is None:
                 self._notice(f"{error} Press r to try again.")
             return
-        self.loading = False
+        self.is_loading = False
         self.progress = ""
         previous = self.loaded_board
         self.changed = frozenset(board.changed_since(previous)) if previous else frozenset()
@@ -242,7 +243,7 @@ class GridScreen(DeskScreen):
             parts.append(f"showing {FILTER_LABELS[self.filter_kind]}")
         if self.sort_by != "canvas":
             parts.append(f"sorted by {SORT_LABELS[self.sort_by]}")
-        if self.loading:
+        if self.is_loading:
             parts.append(self.progress or "loading…")
         if self.publishing:
             parts.append("releasing grades…")
@@ -486,7 +487,7 @@ class GridScreen(DeskScreen):
     # ----------------------------------------------------------------------------- publishing
 
     def action_publish(self) -> None:
-        if self.board is None or self.loading:
+        if self.board is None or self.is_loading:
             self.notify("Wait until every student has loaded.", markup=False)
             return
         if self.published:

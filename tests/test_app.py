@@ -1,0 +1,524 @@
+"""The desk driven from the keyboard against the sandbox Canvas, as a final grader uses it."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import DataTable, Input
+from ui_helpers import grid_app, make_app, notifications, screen_text, settle
+
+from tui.board import StudentStatus
+from tui.sandbox.seed import DEMO
+from tui.screens.connect import ConnectScreen
+from tui.screens.courses import AssignmentsScreen, CoursesScreen
+from tui.screens.details import DetailsScreen
+from tui.screens.grid import GridScreen
+from tui.screens.publish import PublishModal
+from tui.widgets.grade_grid import GradeGrid
+
+SIZE = (120, 40)
+
+
+def grid_of(app) -> GradeGrid:
+    return app.screen.query_one(GradeGrid)
+
+
+def row_text(app, index: int) -> str:
+    """The line the user sees for the `index`-th student shown."""
+    grid = grid_of(app)
+    return grid.render_line(index + 1 - round(grid.scroll_y)).text
+
+
+def canvas_selection(sandbox, assignment_id: int, student_id: int) -> int | None:
+    selection = sandbox.state.selections.get((assignment_id, student_id))
+    return selection.selected_provisional_grade_id if selection else None
+
+
+def publish_posts(sandbox) -> int:
+    return sum(
+        count
+        for route, count in sandbox.stats.by_route.items()
+        if route.startswith("POST") and route.endswith("/publish")
+    )
+
+
+def is_published(sandbox, assignment_id: int) -> bool:
+    return sandbox.state.assignments[assignment_id].grades_published_at is not None
+
+
+def move_to(app, student_id: int, column: int = 0) -> int:
+    grid = grid_of(app)
+    for index, row in enumerate(grid.rows):
+        if row.student.user_id == student_id:
+            grid.cursor_row = index
+            grid.cursor_column = column
+            return index
+    raise AssertionError(f"student {student_id} is not shown")
+
+
+def first_row_with(app, status: StudentStatus) -> int:
+    for index, row in enumerate(grid_of(app).rows):
+        if row.status is status:
+            grid_of(app).cursor_row = index
+            return index
+    raise AssertionError(f"no row is {status}")
+
+
+# ------------------------------------------------------------------------------- navigation
+
+
+async def test_start_shows_who_and_which_canvas_then_courses(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CoursesScreen)
+        text = screen_text(app)
+        assert "Mira Okafor" in text and "Sandbox Canvas" in text
+        assert "ENG 210" in text
+
+
+async def test_type_to_filter_then_open_course_and_refuse_unmoderated(sandbox):
+    app = make_app(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*"ENG")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AssignmentsScreen)
+        assert app.screen.course_id == DEMO.course_id
+        await pilot.press(*"quiz")
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AssignmentsScreen), "an unmoderated assignment opens nothing"
+        assert any("can't be moderated" in message for message in notifications(app))
+
+
+async def test_course_and_assignment_flags_go_straight_to_the_grid(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, GridScreen)
+        text = screen_text(app)
+        assert "you are the final grader" in text
+        assert "7 / 24 selected · 15 need a choice · 1 without a grade" in text
+        for grader in ("Jonas Weber", "Priya Raman"):
+            assert grader in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, AssignmentsScreen)
+
+
+# ------------------------------------------------------------------------------- selecting
+
+
+async def test_enter_shows_saving_until_canvas_confirms_the_selection(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        row = grid_of(app).rows[index]
+        grade = row.grades[grid_of(app).graders[0].key]
+        sandbox.faults.latency = 0.5  # keeps the request in flight while we look
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "saving" in row_text(app, index)
+        assert "✓" not in row_text(app, index), "nothing is selected before Canvas says so"
+        await settle(pilot)
+        assert canvas_selection(sandbox, DEMO.essay_id, row.student.user_id) == grade.id
+        assert "✓" in row_text(app, index)
+        assert "selected" in row_text(app, index)
+
+
+async def test_a_refused_selection_goes_back_with_a_message(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        student_id = grid_of(app).rows[index].student.user_id
+        sandbox.faults.fail_next("/select", 404)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert canvas_selection(sandbox, DEMO.essay_id, student_id) is None
+        assert "✓" not in row_text(app, index)
+        assert "choose" in row_text(app, index)
+        assert any("was not selected" in message for message in notifications(app))
+
+
+async def test_accept_agreements_selects_only_students_whose_graders_agree(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        agreed = [
+            row
+            for row in grid_of(app).rows
+            if row.agreement and row.selected_id is None and len(row.grades) >= 2
+        ]
+        disagreeing = [row for row in grid_of(app).rows if row.agreement is False]
+        assert agreed and disagreeing
+        await pilot.press("A")
+        await settle(pilot)
+        for row in agreed:
+            chosen = canvas_selection(sandbox, DEMO.essay_id, row.student.user_id)
+            assert chosen in {grade.id for grade in row.grades.values()}
+        for row in disagreeing:
+            assert canvas_selection(sandbox, DEMO.essay_id, row.student.user_id) == row.selected_id
+        assert f"for {len(agreed)} students" in " ".join(notifications(app))
+
+
+async def test_accept_grader_takes_that_graders_grade_for_every_unselected_student(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = grid_of(app)
+        grid.cursor_column = 1
+        priya = grid.graders[1]
+        before = {row.key: row for row in grid.rows}
+        await pilot.press("a")
+        await settle(pilot)
+        for row in before.values():
+            chosen = canvas_selection(sandbox, DEMO.essay_id, row.student.user_id)
+            if row.selected_id is not None:
+                assert chosen == row.selected_id, "existing selections are kept"
+            elif priya.key in row.grades:
+                assert chosen == row.grades[priya.key].id
+        assert "Priya Raman" in " ".join(notifications(app))
+
+
+async def test_custom_grade_is_saved_then_selected(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        student_id = grid_of(app).rows[index].student.user_id
+        await pilot.press("c")
+        await pilot.press(*"9.5", "enter")
+        await settle(pilot)
+        chosen = canvas_selection(sandbox, DEMO.essay_id, student_id)
+        grade = sandbox.state.provisional_grades[chosen]
+        assert grade.final and grade.score == 9.5
+        assert "✓9.5" in row_text(app, index)
+
+
+async def test_custom_grade_refuses_text_for_a_points_assignment(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.press(*"lots", "enter")
+        await pilot.pause()
+        assert "type a number" in screen_text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, GridScreen)
+
+
+# ------------------------------------------------------------------------------- publishing
+
+
+async def test_publish_cancelled_sends_nothing(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
+        text = screen_text(app)
+        assert "irreversible" in text and "overwrites" in text
+        await pilot.press(*"publish")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, GridScreen)
+        assert publish_posts(sandbox) == 0
+        assert not is_published(sandbox, DEMO.ready_id)
+
+
+async def test_publish_confirmed_releases_once_and_makes_the_grid_read_only(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press(*"publish", "enter", "enter", "enter")
+        await settle(pilot)
+        assert is_published(sandbox, DEMO.ready_id)
+        assert publish_posts(sandbox) == 1
+        assert "read-only" in screen_text(app)
+        before = dict(sandbox.state.selections)
+        await pilot.press("right", "enter")
+        await settle(pilot)
+        assert dict(sandbox.state.selections) == before
+        assert any("can no longer be changed" in message for message in notifications(app))
+
+
+async def test_publish_needs_the_word_not_just_enter(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("enter", "enter", *"publsh", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
+        assert "Type the word publish" in screen_text(app)
+        assert publish_posts(sandbox) == 0
+
+
+async def test_a_pasted_newline_does_not_publish(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        field = app.screen.query_one(Input)
+        field.post_message(events.Paste("publish\npublish\n"))
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
+        assert field.value == "publish"
+        assert publish_posts(sandbox) == 0
+
+
+async def test_publish_blocked_lists_students_and_sends_nothing(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
+        text = screen_text(app)
+        assert "15 students block release" in text
+        assert "Ada Lovelace" in text
+        assert not app.screen.query(Input), "no way to confirm a release Canvas would refuse"
+        await pilot.press(*"publish", "enter")
+        await settle(pilot)
+        assert publish_posts(sandbox) == 0
+
+
+async def test_already_released_assignment_is_shown_as_released(sandbox):
+    app = grid_app(sandbox, DEMO.released_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "have been released" in screen_text(app)
+        await pilot.press("p")
+        await settle(pilot)
+        assert not isinstance(app.screen, PublishModal)
+        assert publish_posts(sandbox) == 0
+
+
+async def test_released_by_someone_else_meanwhile_shows_released_not_an_error(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        # Another moderator releases while this dialog is open.
+        sandbox.state.assignments[DEMO.ready_id].grades_published_at = sandbox.state.clock()
+        await pilot.press(*"publish", "enter")
+        await settle(pilot)
+        assert "have been released" in screen_text(app)
+        assert any("already been released" in message for message in notifications(app))
+
+
+async def test_changes_by_another_moderator_are_shown_before_release(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = next(r for r in grid_of(app).rows if len(r.grades) >= 2 and r.selected_id)
+        other = next(g for g in row.grades.values() if g.id != row.selected_id)
+        sandbox.state.selections[
+            (DEMO.ready_id, row.student.user_id)
+        ].selected_provisional_grade_id = other.id
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
+        assert "1 student changed in Canvas" in screen_text(app)
+
+
+# ------------------------------------------------------------------------------- faults
+
+
+async def test_throttling_still_loads_every_student(sandbox):
+    sandbox.faults.throttle_rate = 0.3
+    sandbox.faults.throttle_status = 429
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert len(grid_of(app).rows) == 24
+        assert "7 / 24 selected" in screen_text(app)
+
+
+async def test_server_errors_on_load_say_so_and_r_recovers(sandbox):
+    sandbox.faults.fail_next("gradeable_students", 500, times=50)
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "internal error" in " ".join(notifications(app))
+        assert "Press r" in screen_text(app)
+        sandbox.faults.reset()
+        await pilot.press("r")
+        await settle(pilot)
+        assert len(grid_of(app).rows) == 24
+
+
+async def test_a_token_revoked_mid_session_gives_one_clear_message(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sandbox.state.revoke_token(sandbox.token, "Expired")
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "choose" in row_text(app, index)
+        assert any("expired" in message.lower() for message in notifications(app))
+        assert sandbox.token not in screen_text(app)
+
+
+async def test_the_assignment_deleted_while_open_ends_in_a_message(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sandbox.state.assignments[DEMO.essay_id].workflow_state = "deleted"
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, GridScreen)
+        assert any("could not find" in message for message in notifications(app))
+
+
+# ------------------------------------------------------------------------------- anonymity, names
+
+
+async def test_anonymous_assignment_shows_no_real_student_name(sandbox):
+    app = grid_app(sandbox, DEMO.anonymous_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Student 1" in text
+        student_names = [
+            sandbox.state.users[user_id].name
+            for user_id in sandbox.state.student_ids(DEMO.course_id)
+        ]
+        for name in student_names:
+            assert name not in text
+        await pilot.press("d")
+        await settle(pilot)
+        text = screen_text(app)
+        for name in student_names:
+            assert name not in text
+        await pilot.press("escape", "m")
+        await settle(pilot)
+        text = screen_text(app)
+        for name in student_names:
+            assert name not in text
+
+
+async def test_hidden_grader_names_are_never_shown(sandbox):
+    app = grid_app(sandbox, DEMO.lab_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Grader 1" in text and "Grader 2" in text
+        for grader in ("Jonas Weber", "Priya Raman", "Tomás Lindqvist"):
+            assert grader not in text
+        await pilot.press("d")
+        await settle(pilot)
+        text = screen_text(app)
+        for grader in ("Jonas Weber", "Priya Raman", "Tomás Lindqvist"):
+            assert grader not in text
+
+
+async def test_names_with_markup_are_shown_literally(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Zoë [resit] Ångström" in text
+        assert "Smith [/x]" in text
+
+
+# ------------------------------------------------------------------------------- views
+
+
+async def test_reload_keeps_the_cursor_on_the_same_student(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down")
+        key = grid_of(app).current_row.key
+        await pilot.press("r")
+        await settle(pilot)
+        assert grid_of(app).current_row.key == key
+
+
+async def test_filter_sort_and_jump(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        rows = grid_of(app).rows
+        assert rows and all(row.status is StudentStatus.NEEDS_CHOICE for row in rows)
+        assert "showing need a choice" in screen_text(app)
+        await pilot.press("f", "f", "f", "s", "s")
+        spreads = [row.spread or 0 for row in grid_of(app).rows]
+        assert spreads == sorted(spreads, reverse=True)
+        await pilot.press("slash", *"knuth", "enter")
+        await pilot.pause()
+        assert grid_of(app).current_row.name == "Donald Knuth"
+
+
+async def test_details_show_every_grade_comments_and_the_speedgrader_link(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        move_to(app, DEMO.resubmitted_student_id)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailsScreen)
+        text = screen_text(app)
+        assert "resubmitted after grading" in text
+        assert "speed_grader" in text
+        assert "Loading comments" not in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, GridScreen)
+
+
+async def test_moderation_set_lists_count_and_adds_students(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "students are in the moderation set" in text
+        assert "every student in the moderation set by itself" in text
+
+
+async def test_help_lists_every_key(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        text = screen_text(app)
+        for key_help in ("select the grade", "accept every student", "release grades"):
+            assert key_help in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, GridScreen)
+
+
+# ------------------------------------------------------------------------------- connecting
+
+
+async def test_without_a_token_the_connect_screen_checks_one_before_using_it(sandbox):
+    app = make_app(sandbox, connected=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConnectScreen)
+        token_field = app.screen.query_one("#connect-token", Input)
+        assert token_field.password, "the token is masked as typed"
+        token_field.focus()
+        await pilot.press(*"1~wrong-token", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConnectScreen)
+        assert "did not accept the access token" in screen_text(app)
+        token_field.value = ""
+        await pilot.press(*sandbox.token, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CoursesScreen)
+        assert sandbox.token not in screen_text(app)
