@@ -74,3 +74,38 @@ def screen_text(app: ModerationApp) -> str:
 
 def notifications(app: ModerationApp) -> list[str]:
     return [notification.message for notification in app._notifications]
+
+
+# A fixed address for in-process (ASGI) sandboxes: links Canvas builds from it, such as the
+# SpeedGrader URL, stay the same from run to run, which snapshots need.
+IN_PROCESS_URL = "http://127.0.0.1:8080"
+
+
+def in_process_app(
+    *,
+    course_id: int | None = None,
+    assignment_id: int | None = None,
+    connected: bool = True,
+) -> ModerationApp:
+    """The app on a fresh demo sandbox served through httpx's ASGI transport, no socket."""
+    import httpx
+
+    from tui.sandbox.app import create_app as create_sandbox
+
+    transport = httpx.ASGITransport(app=create_sandbox())
+
+    def connect(url: str, secret: Secret) -> ModerationAPI:
+        return ModerationAPI(CanvasClient(url, secret, transport=transport, retry=FAST_RETRY))
+
+    settings = AppSettings(
+        canvas_url=IN_PROCESS_URL,
+        canvas_label="Sandbox Canvas",
+        course_id=course_id,
+        assignment_id=assignment_id,
+    )
+    return create_app(
+        settings,
+        api=connect(IN_PROCESS_URL, Secret(DEMO.final_grader_token)) if connected else None,
+        connector=connect,
+        startup_message=None if connected else "No token was found for this Canvas.",
+    )

@@ -7,10 +7,10 @@ one place where failures become notifications. Feature keys live on the screen t
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -122,6 +122,12 @@ class ModerationApp(App[int]):
         self.notify(message, severity="error", title="Error", markup=False, timeout=8)
 
     # ----------------------------------------------------------------------------- actions
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers the current screen's main actions, then Textual's own."""
+        for title, help_text, action in getattr(screen, "PALETTE_ACTIONS", ()):
+            yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+        yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

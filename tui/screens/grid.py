@@ -61,6 +61,24 @@ class GridScreen(DeskScreen):
         Binding("escape,backspace", "back", "Back", id="back", show=False),
     ]
 
+    # (title, help, action) for the command palette (ctrl+p).
+    PALETTE_ACTIONS = (
+        ("Release grades", "Publish the selected grades to the gradebook (asks first)", "publish"),
+        (
+            "Accept agreed grades",
+            "Select the common grade where all graders agree",
+            "accept_agreements",
+        ),
+        ("Accept this grader's grades", "For every student without a selection", "accept_grader"),
+        ("Custom grade", "Enter your own grade for the current student", "custom_grade"),
+        ("Student details", "Every grade, comments and the SpeedGrader link", "details"),
+        ("Filter students", "All / need a choice / disagreements / selected", "cycle_filter"),
+        ("Sort students", "Canvas order / name / spread", "cycle_sort"),
+        ("Find a student", "Jump to a student by name", "jump"),
+        ("Moderation set", "See and add students in the moderation set", "moderation_set"),
+        ("Reload from Canvas", "Fetch every grade again and mark what changed", "reload"),
+    )
+
     def __init__(self, course_id: int, assignment_id: int) -> None:
         super().__init__()
         self.course_id = course_id
@@ -326,7 +344,7 @@ class GridScreen(DeskScreen):
         if grader is None:
             self.notify("Move to a grader's column to accept that grader's grades.", markup=False)
             return
-        ids = self._unpending(self.board.accept_grader_ids(grader.key))
+        ids = self._unpending(self.board.accept_grader_ids(grader.key, canvas_rule=False))
         if not ids:
             self.notify(
                 f"Every student {safe_text(grader.label)} graded already has a selection.",

@@ -65,7 +65,10 @@ class PublishModal(DeskModal[bool]):
                 f"• {_students(plan.single)} with a single grade get that one.",
             ]
             if plan.no_grade:
-                lines.append(f"• {_students(plan.no_grade)} without a grade are left as they are.")
+                verb = "is" if plan.no_grade == 1 else "are"
+                lines.append(
+                    f"• {_students(plan.no_grade)} without a grade {verb} left as they are."
+                )
             yield Static("\n".join(lines), id="publish-plan", markup=False)
             if self.changed_keys:
                 yield Static(
