@@ -151,30 +151,36 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import asyncio
+
     from tui import config, credentials
     from tui.app import AppSettings, create_app
-    from tui.canvas.client import CanvasClient, normalise_base_url
+    from tui.canvas.client import CanvasClient
     from tui.canvas.moderation import ModerationAPI
     from tui.secret import Secret
 
-    url = args.url or os.environ.get("CANVAS_BASE_URL")
-    profile = None
-    if not url:
-        settings_file = config.load_settings()
-        profile = settings_file.find(args.profile) if args.profile else settings_file.default
-        if profile is None:
+    # --profile, then --url, then CANVAS_BASE_URL, then the default profile. A URL given here
+    # is normalised, which refuses http:// to another host before anything is sent.
+    try:
+        profile = config.select_profile(config.load_settings(), url=args.url, name=args.profile)
+    except config.ProfileNotFoundError as error:
+        parser.error(str(error))
+    except config.ConfigError as error:
+        if not (args.url or os.environ.get(config.BASE_URL_ENV) or args.profile):
             parser.error(
                 "no Canvas given: use --url URL, set CANVAS_BASE_URL, "
                 "run `moderate login --url URL`, or try `moderate --demo`"
             )
-        url = profile.url
-    base_url = normalise_base_url(url)  # refuses http:// to another host before anything is sent
+        raise SystemExit(f"moderate: {error}") from None
+    base_url = profile.url
 
     def connector(url: str, token: Secret) -> ModerationAPI:
         return ModerationAPI(CanvasClient(url, token))
 
     async def keep_token(url: str, token: Secret) -> str:
-        return await credentials.keep_token_for_tui(url, token)
+        # Keyring calls may block up to their timeout: keep them off the UI thread.
+        backend = await asyncio.to_thread(credentials.store_token, url, token)
+        return f"Token kept in the keyring ({backend})."
 
     api = None
     problem = None
@@ -187,9 +193,9 @@ def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     settings = AppSettings(
         canvas_url=base_url,
-        canvas_label=base_url.split("://", 1)[-1],
-        course_id=args.course if args.course is not None else None,
-        assignment_id=args.assignment,
+        canvas_label=config.canvas_host(base_url),
+        course_id=args.course if args.course is not None else profile.last_course_id,
+        assignment_id=args.assignment if args.course is not None else None,
         disagreement_threshold=args.disagreement,
     )
     app = create_app(

@@ -29,6 +29,9 @@ class CanvasError(Exception):
     """Base class. `summary` is the sentence a user reads; Canvas's words follow it."""
 
     summary = "Canvas could not complete the request."
+    # False for errors Moderate finds itself (a bad URL, a dropped connection, a malformed
+    # answer): their detail is ours, and must not be presented as Canvas's words.
+    quotes_canvas = True
 
     def __init__(
         self,
@@ -47,9 +50,12 @@ class CanvasError(Exception):
     @property
     def sentence(self) -> str:
         text = self.summary
-        if self.canvas_message and self.canvas_message.rstrip(".") not in text:
-            text = f"{text} Canvas said: {self.canvas_message.rstrip('.')}."
-        return text
+        detail = (self.canvas_message or "").strip().rstrip(".")
+        if not detail or detail in text:
+            return text
+        if self.quotes_canvas:
+            return f"{text} Canvas said: {detail}."
+        return f"{text} ({detail})"
 
     @property
     def request(self) -> str:
@@ -68,6 +74,7 @@ class CanvasError(Exception):
 
 class InsecureURLError(CanvasError):
     summary = "Refusing to send a token over plain http:// to a host that is not this machine."
+    quotes_canvas = False
 
 
 class InvalidTokenError(CanvasError):
@@ -112,7 +119,9 @@ class ServerError(CanvasError):
 
 class NetworkError(CanvasError):
     summary = "Could not reach Canvas: check the network and the URL."
+    quotes_canvas = False
 
 
 class ProtocolError(CanvasError):
     summary = "Canvas sent an answer Moderate does not understand."
+    quotes_canvas = False

@@ -280,18 +280,19 @@ class GradeGrid(ScrollView, can_focus=True):
     # ----------------------------------------------------------------------------- layout
 
     def _compute_layout(self) -> _Layout:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         key = (width, len(self.graders))
         if self._layout is not None and self._layout_key == key:
             return self._layout
-        labels = [safe_text(g.label) for g in self.graders]
-        grader = [max(7, min(14, cell_len(label) + 2)) for label in labels]
-        custom, final, status = 8, 8, 9
+        labels = [safe_text(g.label) + (" (you)" if g.is_me else "") for g in self.graders]
+        grader = [max(6, min(14, cell_len(label) + 2)) for label in labels]
+        custom, final, status = 7, 7, 8
         # Two cells of cursor mark and two of flags, then the columns separated by one space.
         fixed = 2 + 2 + sum(grader) + custom + final + status + len(grader) + 3
         name = width - fixed - 1
-        while name < 12 and any(w > 7 for w in grader):
-            # Narrow terminal: shorten grader columns before the names become unreadable.
+        while name < 18 and any(w > 6 for w in grader):
+            # Narrow terminal: shorten grader labels before the students' names, which are
+            # what the grader reads first.
             index = grader.index(max(grader))
             grader[index] -= 1
             name += 1
@@ -314,7 +315,7 @@ class GradeGrid(ScrollView, can_focus=True):
         return self.get_component_rich_style(f"grade-grid--{name}")
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         if self._board is None:
             return Strip.blank(width, base)
