@@ -6,7 +6,9 @@ the answer from Canvas moves the check mark, and a refusal puts the cell back wi
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import gc
 from collections.abc import Iterable
 
 from textual import work
@@ -94,6 +96,7 @@ class GridScreen(DeskScreen):
         self.progress = ""
         self.published = False
         self.publishing = False
+        self._sort_cache: tuple[str, dict[str, int]] | None = None
 
     # ----------------------------------------------------------------------------- layout
 
@@ -171,7 +174,9 @@ class GridScreen(DeskScreen):
         )
         if show_progress:
             self._show_title(assignment)
+        page_count = 0
         async for page in self.api.iter_gradeable_students(self.course_id, self.assignment_id):
+            page_count += 1
             board = board.with_students(page.students)
             total = page.expected_total
             self.progress = (
@@ -184,6 +189,16 @@ class GridScreen(DeskScreen):
                 self._show_board(board)
             else:
                 self._refresh_status()
+            # Students are long-lived and immutable: moving them out of the collector's reach
+            # as they arrive keeps full collections from walking thousands of rows (pauses
+            # grew to 90 ms at 10,000 students without it). Every tenth page, after collecting
+            # the young generations, so that little of the requests still in flight is frozen.
+            if page_count % 10 == 0:
+                gc.collect(1)
+                gc.freeze()
+            # Pages that arrived together are handed over back to back: let keys and frames
+            # through between them.
+            await asyncio.sleep(0)
         return board
 
     async def _learn_published(self, board: Board) -> None:
@@ -234,13 +249,20 @@ class GridScreen(DeskScreen):
 
     def _visible_rows(self, board: Board) -> list[StudentRow]:
         rows = board.filtered(self.filter_kind)
-        if self.sort_by != "canvas":
-            keys = {row.key for row in rows}
-            rows = [row for row in board.sorted_rows(self.sort_by) if row.key in keys]
-        return rows
+        if self.sort_by == "canvas":
+            return rows
+        # Names and spreads do not change when a grade is selected: sort the whole board once
+        # per order and per load, then every redraw after a selection only looks positions up.
+        if self._sort_cache is None or self._sort_cache[0] != self.sort_by:
+            order = {row.key: index for index, row in enumerate(board.sorted_rows(self.sort_by))}
+            self._sort_cache = (self.sort_by, order)
+        order = self._sort_cache[1]
+        return sorted(rows, key=lambda row: order.get(row.key, len(order)))
 
     def _show_board(self, board: Board, *, keep_key: str | None = None) -> None:
         first_time = self.board is None
+        if first_time or len(board.rows) != len(self.board.rows) or board is self.loaded_board:
+            self._sort_cache = None  # new or reloaded students: names and spreads may differ
         self.board = board
         if first_time:
             self._show_title(board.assignment)
