@@ -11,16 +11,19 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tui.app import AppSettings, ModerationApp, create_app
 from tui.canvas.client import CanvasClient
 from tui.canvas.moderation import ModerationAPI
+from tui.sandbox.app import create_app as create_sandbox
 from tui.sandbox.seed import DEMO
-from tui.sandbox.server import SandboxServer
 from tui.secret import Secret
 
 SIZE = (100, 30)
+ADDRESS = "http://127.0.0.1:8080"
 
 Steps = Callable[[Pilot], Awaitable[None]]
 
@@ -33,7 +36,6 @@ async def settle(pilot: Pilot) -> None:
 
 
 async def shoot(
-    server: SandboxServer,
     out: Path,
     name: str,
     settings: AppSettings,
@@ -41,11 +43,18 @@ async def shoot(
     *,
     connected: bool = True,
 ) -> None:
-    api = ModerationAPI(CanvasClient(server.url, Secret(server.token))) if connected else None
+    # A fresh sandbox per picture, served in-process at a fixed address, so that links in the
+    # pictures (the SpeedGrader URL) do not change from one regeneration to the next.
+    transport = httpx.ASGITransport(app=create_sandbox())
+
+    def connect(url: str, token: Secret) -> ModerationAPI:
+        return ModerationAPI(CanvasClient(url, token, transport=transport))
+
+    api = connect(ADDRESS, Secret(DEMO.final_grader_token)) if connected else None
     app: ModerationApp = create_app(
         settings,
         api=api,
-        connector=lambda url, token: ModerationAPI(CanvasClient(url, token)),
+        connector=connect,
         startup_message=None if connected else "No token found for school.example.edu.",
     )
     async with app.run_test(size=SIZE) as pilot:
@@ -53,6 +62,8 @@ async def shoot(
         await settle(pilot)
         await steps(pilot)
         await settle(pilot)
+        for field in app.screen.query(Input):
+            field.cursor_blink = False
         app.clear_notifications()
         await pilot.pause()
         app.save_screenshot(filename=f"{name}.svg", path=str(out))
@@ -86,27 +97,25 @@ async def main(out: Path) -> None:
 
         return run
 
-    with SandboxServer() as server:
-        await shoot(server, out, "courses", home, nothing)
-        await shoot(server, out, "assignments", home, open_first_course)
-        await shoot(server, out, "grid", grid_settings(DEMO.essay_id), keys("down", "right"))
-        await shoot(server, out, "grid-anonymous", grid_settings(DEMO.anonymous_id), nothing)
-        await shoot(server, out, "grid-hidden-graders", grid_settings(DEMO.lab_id), nothing)
-        await shoot(server, out, "details", grid_settings(DEMO.essay_id), keys("d"))
-        await shoot(server, out, "custom-grade", grid_settings(DEMO.essay_id), keys("c"))
-        await shoot(server, out, "publish-blocked", grid_settings(DEMO.essay_id), keys("p"))
-        await shoot(server, out, "publish-confirm", grid_settings(DEMO.ready_id), keys("p"))
-        await shoot(server, out, "released", grid_settings(DEMO.released_id), nothing)
-        await shoot(server, out, "moderation-set", grid_settings(DEMO.essay_id), keys("m"))
-        await shoot(server, out, "help", grid_settings(DEMO.essay_id), keys("question_mark"))
-        await shoot(
-            server,
-            out,
-            "connect",
-            AppSettings(canvas_url="https://school.example.edu"),
-            nothing,
-            connected=False,
-        )
+    await shoot(out, "courses", home, nothing)
+    await shoot(out, "assignments", home, open_first_course)
+    await shoot(out, "grid", grid_settings(DEMO.essay_id), keys("down", "right"))
+    await shoot(out, "grid-anonymous", grid_settings(DEMO.anonymous_id), nothing)
+    await shoot(out, "grid-hidden-graders", grid_settings(DEMO.lab_id), nothing)
+    await shoot(out, "details", grid_settings(DEMO.essay_id), keys("j", "j", "d"))
+    await shoot(out, "custom-grade", grid_settings(DEMO.essay_id), keys("c"))
+    await shoot(out, "publish-blocked", grid_settings(DEMO.essay_id), keys("p"))
+    await shoot(out, "publish-confirm", grid_settings(DEMO.ready_id), keys("p"))
+    await shoot(out, "released", grid_settings(DEMO.released_id), nothing)
+    await shoot(out, "moderation-set", grid_settings(DEMO.essay_id), keys("m"))
+    await shoot(out, "help", grid_settings(DEMO.essay_id), keys("question_mark"))
+    await shoot(
+        out,
+        "connect",
+        AppSettings(canvas_url="https://school.example.edu"),
+        nothing,
+        connected=False,
+    )
 
 
 if __name__ == "__main__":

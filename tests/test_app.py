@@ -100,7 +100,7 @@ async def test_course_and_assignment_flags_go_straight_to_the_grid(sandbox):
         await settle(pilot)
         assert isinstance(app.screen, GridScreen)
         text = screen_text(app)
-        assert "you are the final grader" in text
+        assert "final grader: you" in text
         assert "7 / 24 selected · 15 need a choice · 1 without a grade" in text
         for grader in ("Jonas Weber", "Priya Raman"):
             assert grader in text

@@ -233,13 +233,13 @@ class GridScreen(DeskScreen):
         me = self.app.user.id if self.app.user else None
         parts = [safe_text(assignment.name), f"{assignment.grader_count} graders"]
         if assignment.is_final_grader(me):
-            parts.append("you are the final grader")
+            parts.append("final grader: you")
         if assignment.anonymous_grading:
             parts.append("anonymous students")
         if not assignment.grader_names_visible_to_final_grader:
             parts.append("grader names hidden")
         if assignment.points_possible is not None:
-            parts.append(f"out of {assignment.points_possible:g}")
+            parts.append(f"{assignment.points_possible:g} points")
         self.query_one("#grid-title", Static).update(" · ".join(parts))
 
     def _notice(self, text: str) -> None:

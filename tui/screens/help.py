@@ -11,31 +11,32 @@ from tui.screens.base import DeskModal
 
 KEYS = """\
 Everywhere
-  q              quit                         ?  or  F1      this help
-  ctrl+p         command palette              escape         back / close
+  q            quit                  ? or F1      this help
+  ctrl+p       command palette       escape       back / close
 
 Courses and assignments
-  type           filter the list              up / down      move
-  enter          open                         r              reload
+  type         filter the list       up / down    move
+  enter        open                  r            reload
 
 Comparison grid
-  arrows, h j k l   move between students and graders
-  pgup / pgdn, g / G   page, first and last student
-  enter / space  select the grade under the cursor (saved in Canvas at once)
-  a              accept this grader's grades for every student without a selection
-  A              accept every student whose graders all agree
-  c              enter your own (custom) grade for this student (final grader only)
-  d  or  i       details: every grade, times, comments, SpeedGrader link (y copies)
-  f              filter: all / need a choice / disagreements / selected
-  s              sort: Canvas order / name / spread
-  /              jump to a student by name
-  m              the moderation set
-  r              reload from Canvas (marks rows changed since with *)
-  p              release grades: a dialog says what will happen; type publish + enter
+  arrows, h j k l    move between students and graders
+  pgup pgdn g G      page up and down, first and last student
+  enter, space  select the grade under the cursor (saved in Canvas)
+  a        accept this grader's grades for every unselected student
+  A        accept every student whose graders all agree
+  c        your own (custom) grade for this student (final grader)
+  d, i     details: grades, times, comments, SpeedGrader link (y)
+  f        filter: all / need a choice / disagreements / selected
+  s        sort: Canvas order / name / spread
+  /        jump to a student by name
+  m        the moderation set
+  r        reload from Canvas (rows changed since are marked *)
+  p        release grades: says what will happen; type publish
 
 Marks in the grid
-  ✓ selected (Canvas confirmed)   … saving   ? needs a choice   (8) what release would give
-  ≠ graders disagree   ↻ resubmitted after grading   * changed in Canvas since last load
+  ✓ selected (Canvas confirmed)  … saving      ? needs a choice
+  (8) what release gives         ≠ graders disagree
+  ↻ resubmitted after grading    * changed in Canvas since loaded
 """
 
 

@@ -26,6 +26,10 @@ def _students(count: int) -> str:
     return f"{count:,} student{'s' if count != 1 else ''}"
 
 
+def _verb(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
 class PublishModal(DeskModal[bool]):
     DEFAULT_CSS = """
     PublishModal { align: center middle; }
@@ -61,8 +65,10 @@ class PublishModal(DeskModal[bool]):
         with Vertical():
             yield Static(f"Release grades: {name}", id="publish-title", markup=False)
             lines = [
-                f"• {_students(plan.selected)} get their selected grade.",
-                f"• {_students(plan.single)} with a single grade get that one.",
+                f"• {_students(plan.selected)} {_verb(plan.selected, 'gets', 'get')} "
+                "their selected grade.",
+                f"• {_students(plan.single)} with a single grade "
+                f"{_verb(plan.single, 'gets', 'get')} that one.",
             ]
             if plan.no_grade:
                 verb = "is" if plan.no_grade == 1 else "are"
