@@ -14,6 +14,16 @@ from tui.sandbox import SandboxServer, create_app, demo_state
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own config and state folders: no test reads the developer's
+    profiles or writes to the developer's audit trail."""
+    base = tmp_path_factory.mktemp("moderate")
+    monkeypatch.setenv("MODERATE_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("MODERATE_STATE_DIR", str(base / "state"))
+    return base
+
+
 @pytest.fixture
 def sandbox():
     """The demo Canvas on a loopback port, fresh for each test (`.url`, `.token`, `.state`,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from textual import events
 from textual.widgets import DataTable, Input
 from ui_helpers import grid_app, make_app, notifications, screen_text, settle
@@ -522,3 +524,72 @@ async def test_without_a_token_the_connect_screen_checks_one_before_using_it(san
         await settle(pilot)
         assert isinstance(app.screen, CoursesScreen)
         assert sandbox.token not in screen_text(app)
+
+
+async def test_a_change_while_the_dialog_is_open_asks_again_and_releases_nothing(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = next(r for r in grid_of(app).rows if len(r.grades) >= 2 and r.selected_id)
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
+        other = next(g for g in row.grades.values() if g.id != row.selected_id)
+        selection = sandbox.state.selections[(DEMO.ready_id, row.student.user_id)]
+        selection.selected_provisional_grade_id = other.id
+        await pilot.press(*"publish", "enter")
+        await settle(pilot)
+        assert publish_posts(sandbox) == 0
+        assert not is_published(sandbox, DEMO.ready_id)
+        assert isinstance(app.screen, PublishModal), "a fresh confirmation is asked for"
+        assert "1 student changed in Canvas" in screen_text(app)
+        await pilot.press(*"publish", "enter")
+        await settle(pilot)
+        assert publish_posts(sandbox) == 1
+        assert is_published(sandbox, DEMO.ready_id)
+
+
+async def test_own_selections_are_not_reported_as_changes_by_others(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert not app.screen.changed
+        assert "changed in Canvas" not in " ".join(notifications(app))
+
+
+async def test_every_change_from_the_desk_is_in_the_audit_trail(sandbox, private_dirs):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        await pilot.press("enter", "A")
+        await settle(pilot)
+    trail = (private_dirs / "state" / "audit.jsonl").read_text()
+    lines = [json.loads(line) for line in trail.splitlines()]
+    assert [(line["action"], line["phase"]) for line in lines] == [
+        ("select", "request"),
+        ("select", "answer"),
+        ("bulk_select", "request"),
+        ("bulk_select", "answer"),
+    ]
+    assert all(line.get("outcome", "ok") == "ok" for line in lines)
+    assert sandbox.token not in trail
+
+
+async def test_no_change_is_sent_when_the_audit_trail_cannot_be_written(sandbox, private_dirs):
+    (private_dirs / "state").mkdir(parents=True, exist_ok=True)
+    (private_dirs / "state" / "audit.jsonl").mkdir()  # a folder where the file should be
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        student_id = grid_of(app).rows[index].student.user_id
+        await pilot.press("enter")
+        await settle(pilot)
+        assert canvas_selection(sandbox, DEMO.essay_id, student_id) is None
+        assert "choose" in row_text(app, index)
+        assert any("audit log" in message for message in notifications(app))

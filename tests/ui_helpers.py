@@ -8,6 +8,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from tui.app import AppSettings, ModerationApp, create_app
+from tui.audit import audited
 from tui.canvas.client import CanvasClient, RetryPolicy
 from tui.canvas.moderation import ModerationAPI
 from tui.sandbox.seed import DEMO
@@ -17,8 +18,10 @@ from tui.secret import Secret
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
 
 
-def make_api(url: str, token: str) -> ModerationAPI:
-    return ModerationAPI(CanvasClient(url, Secret(token), retry=FAST_RETRY))
+def make_api(url: str, token: str | Secret) -> ModerationAPI:
+    """The API as the app gets it in production: audited (tests point the trail at tmp)."""
+    secret = token if isinstance(token, Secret) else Secret(token)
+    return audited(ModerationAPI(CanvasClient(url, secret, retry=FAST_RETRY)))
 
 
 def make_app(
@@ -39,7 +42,7 @@ def make_app(
     return create_app(
         settings,
         api=api,
-        connector=lambda url, secret: ModerationAPI(CanvasClient(url, secret, retry=FAST_RETRY)),
+        connector=make_api,
     )
 
 
@@ -95,7 +98,9 @@ def in_process_app(
     transport = httpx.ASGITransport(app=create_sandbox())
 
     def connect(url: str, secret: Secret) -> ModerationAPI:
-        return ModerationAPI(CanvasClient(url, secret, transport=transport, retry=FAST_RETRY))
+        return audited(
+            ModerationAPI(CanvasClient(url, secret, transport=transport, retry=FAST_RETRY))
+        )
 
     settings = AppSettings(
         canvas_url=IN_PROCESS_URL,

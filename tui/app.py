@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tui.audit import AuditError
 from tui.canvas.errors import CanvasError
 from tui.canvas.models import User
 from tui.canvas.moderation import ModerationAPI
@@ -110,7 +111,7 @@ class ModerationApp(App[int]):
 
     def report_error(self, error: BaseException, *, doing: str | None = None) -> None:
         """The one place a failure becomes a message: one clear sentence, never a traceback."""
-        if isinstance(error, CanvasError):
+        if isinstance(error, (CanvasError, AuditError)):
             message = str(error)
             log.info("canvas error: %s %s", type(error).__name__, error.request)
         else:

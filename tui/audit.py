@@ -19,6 +19,7 @@ No Textual here: the CLI reads the trail with `moderate log` without starting th
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -219,7 +220,7 @@ class AuditLog:
             written = os.write(descriptor, line)
             if written != len(line):
                 # A short write only happens when the disk is full: say so, like ENOSPC would.
-                raise OSError(28, "No space left on device (the record was cut short)")
+                raise OSError(errno.ENOSPC, "No space left on device (the record was cut short)")
             os.fsync(descriptor)
         finally:
             os.close(descriptor)

@@ -40,7 +40,7 @@ def _positive_id(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tui.commands import auth, board, sandbox
+    from tui.commands import auth, board, log, sandbox
 
     parser = _Parser(
         prog="moderate",
@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="which Canvas, which user, and where the token comes from"
     )
     auth.add_status_arguments(status_parser)
+    log_parser = commands.add_parser("log", help="show the audit trail of changes Moderate made")
+    log.add_arguments(log_parser)
     return parser
 
 
@@ -109,8 +111,10 @@ def _one_line(error: BaseException) -> str:
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from tui.commands import auth, board, sandbox
+    from tui.commands import auth, board, log, sandbox
 
+    if args.command == "log":
+        return log.run(args)
     if args.command == "board":
         return board.run(args)
     if args.command == "sandbox":
@@ -131,13 +135,16 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     """The desk on the embedded sandbox: how a newcomer tries Moderate in ten seconds."""
     from tui.app import AppSettings, create_app
+    from tui.audit import audited
     from tui.canvas.client import CanvasClient
     from tui.canvas.moderation import ModerationAPI
     from tui.sandbox.server import SandboxServer
     from tui.secret import Secret
 
     with SandboxServer() as server:
-        api = ModerationAPI(CanvasClient(server.url, Secret(server.token)))
+        # The demo's changes go to the audit trail too (host 127.0.0.1:PORT): `moderate log`
+        # shows what the trail of a real session looks like.
+        api = audited(ModerationAPI(CanvasClient(server.url, Secret(server.token))))
         settings = AppSettings(
             canvas_url=server.url,
             canvas_label="Sandbox Canvas (demo)",
@@ -155,6 +162,7 @@ def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from tui import config, credentials
     from tui.app import AppSettings, create_app
+    from tui.audit import audited
     from tui.canvas.client import CanvasClient
     from tui.canvas.moderation import ModerationAPI
     from tui.secret import Secret
@@ -175,7 +183,8 @@ def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     base_url = profile.url
 
     def connector(url: str, token: Secret) -> ModerationAPI:
-        return ModerationAPI(CanvasClient(url, token))
+        # Every change is written to the audit trail before it is sent (tui.audit).
+        return audited(ModerationAPI(CanvasClient(url, token)))
 
     async def keep_token(url: str, token: Secret) -> str:
         # Keyring calls may block up to their timeout: keep them off the UI thread.

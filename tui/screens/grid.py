@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
+from tui.audit import AuditError
 from tui.board import Board, StudentRow, build_board
 from tui.canvas.errors import (
     AlreadyPublishedError,
@@ -137,7 +138,7 @@ class GridScreen(DeskScreen):
             self.is_loading = False
             self._refresh_status()
             return
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.is_loading = False
             self.progress = ""
             self._refresh_status()
@@ -147,9 +148,11 @@ class GridScreen(DeskScreen):
             return
         self.is_loading = False
         self.progress = ""
-        previous = self.loaded_board
+        # Compared with what this grid showed (our own confirmed selections included), so
+        # that only changes made elsewhere are marked.
+        previous = self.board if not first else None
         self.changed = frozenset(board.changed_since(previous)) if previous else frozenset()
-        if previous is not None and self.changed:
+        if self.changed:
             self.notify(
                 f"{len(self.changed)} students changed in Canvas since the last load "
                 "(marked with *).",
@@ -347,7 +350,7 @@ class GridScreen(DeskScreen):
     async def _select_one(self, row: StudentRow, grade: ProvisionalGrade) -> None:
         try:
             selection = await self.api.select_grade(self.course_id, self.assignment_id, grade.id)
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.notify(
                 f"{safe_text(row.name)}'s grade was not selected: {error}",
                 severity="error",
@@ -405,7 +408,7 @@ class GridScreen(DeskScreen):
     async def _bulk_worker(self, ids: list[int], keys: list[str], what: str) -> None:
         try:
             selections = await self.api.bulk_select(self.course_id, self.assignment_id, ids)
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.notify(f"Could not accept {what}: {error}", severity="error", markup=False)
         else:
             self.board = self.board.with_selections(selections)
@@ -460,7 +463,7 @@ class GridScreen(DeskScreen):
             selection = await self.api.select_grade(self.course_id, self.assignment_id, grade.id)
             self.board = self.board.with_selections([selection])
             self.notify(f"Custom grade saved and selected for {safe_text(row.name)}.", markup=False)
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.notify(
                 f"{safe_text(row.name)}'s custom grade was not saved: {error}",
                 severity="error",
@@ -541,38 +544,58 @@ class GridScreen(DeskScreen):
     @work(group="publish", exclusive=True, exit_on_error=False, description="check for changes")
     async def _prepare_publish(self) -> None:
         """Reload first: another moderator may have changed selections since we loaded."""
-        from tui.screens.publish import PublishModal
-
         self.publishing = True
         self.progress = "checking Canvas for changes before release…"
         self._refresh_status()
         try:
             fresh = await self._fetch_board(show_progress=False)
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.app.report_error(error, doing="check the grades before release")
             return
         finally:
             self.publishing = False
             self.progress = ""
             self._refresh_status()
-        changed = fresh.changed_since(self.loaded_board) if self.loaded_board else []
+        self._ask_to_publish(fresh, self._take_fresh_board(fresh))
+
+    def _take_fresh_board(self, fresh: Board) -> list[str]:
+        """Show `fresh` and mark the students whose grades or selection differ from what this
+        grid showed: changes made in Canvas by someone else, not our own confirmed ones."""
+        changed = fresh.changed_since(self.board) if self.board is not None else []
         self.changed = frozenset(changed)
         self.loaded_board = fresh
         self._show_board(fresh)
+        return changed
 
-        def confirmed(go: bool | None) -> None:
+    def _ask_to_publish(self, board: Board, changed: list[str]) -> None:
+        from tui.screens.publish import PublishModal
+
+        def answered(go: bool | None) -> None:
             if go:
-                self._publish()
+                self._publish(board)
 
-        self.app.push_screen(PublishModal(fresh, changed_keys=changed), confirmed)
+        self.app.push_screen(PublishModal(board, changed_keys=changed), answered)
 
     @work(group="publish", exclusive=True, exit_on_error=False, description="release the grades")
-    async def _publish(self) -> None:
+    async def _publish(self, confirmed: Board) -> None:
         if self.publishing or self.published:
             return  # a second confirmation while the first is running does nothing
         self.publishing = True
         self._refresh_status()
         try:
+            # What was confirmed must still be what Canvas has: anything changed since the
+            # dialog opened asks again, with the changes shown.
+            fresh = await self._fetch_board(show_progress=False)
+            if fresh.changed_since(confirmed):
+                changed = self._take_fresh_board(fresh)
+                self.notify(
+                    "Selections changed in Canvas while the dialog was open: nothing was "
+                    "released. Check the new summary.",
+                    severity="warning",
+                    markup=False,
+                )
+                self._ask_to_publish(fresh, changed)
+                return
             await self.api.publish(self.course_id, self.assignment_id)
         except AlreadyPublishedError:
             self.notify("Grades for this assignment had already been released.", markup=False)
@@ -580,7 +603,7 @@ class GridScreen(DeskScreen):
         except UnselectedGradesError as error:
             self.notify(f"{error} Reloading to show who.", severity="error", markup=False)
             self._load()
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.app.report_error(error, doing="release the grades")
         else:
             self.notify("Grades were released to the gradebook.", markup=False)

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from tui.audit import AuditError
 from tui.board import Board
 from tui.canvas.errors import CanvasError
 from tui.screens.base import DeskModal
@@ -70,7 +71,7 @@ class ModerationSetScreen(DeskModal[None]):
             members = await self.app.api.list_moderated_students(
                 self.course_id, self.board.assignment.id
             )
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             count.update(f"The moderation set could not be loaded: {error}")
             return
         self.members = {user.id for user in members}
@@ -110,7 +111,7 @@ class ModerationSetScreen(DeskModal[None]):
             added = await self.app.api.add_moderated_students(
                 self.course_id, self.board.assignment.id, student_ids
             )
-        except CanvasError as error:
+        except (CanvasError, AuditError) as error:
             self.notify(f"No student was added: {error}", severity="error", markup=False)
             return
         self.notify(f"Canvas confirmed {len(added)} students in the moderation set.", markup=False)
