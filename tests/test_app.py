@@ -593,3 +593,82 @@ async def test_no_change_is_sent_when_the_audit_trail_cannot_be_written(sandbox,
         assert canvas_selection(sandbox, DEMO.essay_id, student_id) is None
         assert "choose" in row_text(app, index)
         assert any("audit log" in message for message in notifications(app))
+
+
+HOSTILE_NAMES = [
+    "\x1b[31mRed\x1b[0m Alert\x1b]0;owned\x07",
+    "[bold]Not Bold[/bold] [/x]",
+    "Lee [resit] @click=app.quit",
+    "\u202eevil.exe\u202c Override",
+    "مريم العربية",
+    "Bell\x07 Tab\tNew\nLine",
+    "W" * 200,
+]
+
+
+async def test_hostile_names_are_shown_literally_and_safely():
+    from tui.sandbox.seed import build_moderated_course, demo_state
+    from tui.sandbox.server import SandboxServer
+
+    state = demo_state()
+    course_id, assignment_id = build_moderated_course(state, students=len(HOSTILE_NAMES))
+    for user_id, name in zip(state.student_ids(course_id), HOSTILE_NAMES, strict=True):
+        user = state.users[user_id]
+        user.name = user.short_name = user.sortable_name = name
+    with SandboxServer(state=state) as sandbox:
+        app = make_app(sandbox, course_id=course_id, assignment_id=assignment_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, GridScreen), "the desk kept running"
+            text = screen_text(app)
+            for control in ("\x1b", "\x07", "\u202e", "\t"):
+                assert control not in text
+            assert "[bold]Not Bold[/bold] [/x]" in text, "markup is shown, not obeyed"
+            assert "Lee [resit] @click=app.quit" in text
+            assert "مريم العربية" in text
+            assert "Red" in text and "Alert" in text
+            assert "WWWWWWWWWW" in text and "…" in text, "a 200-character name is cut, not wrapped"
+            await pilot.press("p")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "\x1b" not in text and "[bold]Not Bold[/bold]" in text
+            await pilot.press("escape", "down", "d")
+            await settle(pilot)
+            assert "[bold]Not Bold[/bold] [/x]" in screen_text(app)
+
+
+async def test_a_typed_token_is_checked_kept_in_the_keyring_and_never_shown(sandbox, monkeypatch):
+    import keyring
+    from keyring_backends import MemoryKeyring
+
+    from tui import credentials
+
+    backend = MemoryKeyring()
+    monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+    app = make_app(sandbox, connected=False, keep_token=credentials.keep_token)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#connect-token", Input).focus()
+        await pilot.press(*sandbox.token)
+        assert sandbox.token not in app.export_screenshot(), "masked as typed"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CoursesScreen)
+        assert any("kept in the keyring" in message for message in notifications(app))
+        assert sandbox.token not in app.export_screenshot()
+    host = sandbox.url.split("://", 1)[1]
+    assert backend.get_password("moderate", host) == sandbox.token
+    assert credentials.resolve_token(sandbox.url).secret.reveal() == sandbox.token
+
+
+async def test_the_last_course_opened_is_remembered_for_the_next_start(sandbox):
+    remembered = []
+    app = make_app(sandbox)
+    app.remember_course = remembered.append
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AssignmentsScreen)
+        assert remembered == [DEMO.course_id]
+        assert sandbox.stats.by_route["GET /api/v1/courses/{course_id}/assignments"] == 1

@@ -31,6 +31,7 @@ def make_app(
     assignment_id: int | None = None,
     token: str | None = None,
     connected: bool = True,
+    keep_token=None,
 ) -> ModerationApp:
     settings = AppSettings(
         canvas_url=sandbox.url,
@@ -43,6 +44,7 @@ def make_app(
         settings,
         api=api,
         connector=make_api,
+        keep_token=keep_token,
     )
 
 

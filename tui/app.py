@@ -29,6 +29,8 @@ log = logging.getLogger("tui.app")
 Connector = Callable[[str, Secret], ModerationAPI]
 # Offers to keep a token that was typed in: returns a sentence saying where it went, or None.
 TokenKeeper = Callable[[str, Secret], Awaitable[str]]
+# Remembers the course just opened, so that the next start goes straight back to it.
+CourseMemory = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +65,11 @@ class ModerationApp(App[int]):
         api: ModerationAPI | None = None,
         connector: Connector | None = None,
         keep_token: TokenKeeper | None = None,
+        remember_course: CourseMemory | None = None,
         startup_message: str | None = None,
     ) -> None:
         super().__init__()
+        self.remember_course = remember_course
         self.settings = settings
         self.api = api
         self.connector = connector
@@ -143,6 +147,7 @@ def create_app(
     api: ModerationAPI | None = None,
     connector: Connector | None = None,
     keep_token: TokenKeeper | None = None,
+    remember_course: CourseMemory | None = None,
     startup_message: str | None = None,
 ) -> ModerationApp:
     """The factory the CLI and the tests both use, so tests run the app users run."""
@@ -151,5 +156,6 @@ def create_app(
         api=api,
         connector=connector,
         keep_token=keep_token,
+        remember_course=remember_course,
         startup_message=startup_message,
     )

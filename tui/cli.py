@@ -141,7 +141,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from tui.sandbox.server import SandboxServer
     from tui.secret import Secret
 
-    with SandboxServer() as server:
+    with SandboxServer(quiet=True) as server:
         # The demo's changes go to the audit trail too (host 127.0.0.1:PORT): `moderate log`
         # shows what the trail of a real session looks like.
         api = audited(ModerationAPI(CanvasClient(server.url, Secret(server.token))))
@@ -158,8 +158,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import asyncio
-
     from tui import config, credentials
     from tui.app import AppSettings, create_app
     from tui.audit import audited
@@ -186,11 +184,6 @@ def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         # Every change is written to the audit trail before it is sent (tui.audit).
         return audited(ModerationAPI(CanvasClient(url, token)))
 
-    async def keep_token(url: str, token: Secret) -> str:
-        # Keyring calls may block up to their timeout: keep them off the UI thread.
-        backend = await asyncio.to_thread(credentials.store_token, url, token)
-        return f"Token kept in the keyring ({backend})."
-
     api = None
     problem = None
     try:
@@ -207,11 +200,17 @@ def run_tui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         assignment_id=args.assignment if args.course is not None else None,
         disagreement_threshold=args.disagreement,
     )
+    saved = config.load_settings().by_name(profile.name) is not None
+
+    def remember_course(course_id: int) -> None:
+        config.record_last_course(profile, course_id)
+
     app = create_app(
         settings,
         api=api,
         connector=connector,
-        keep_token=keep_token if credentials.keyring_status().available else None,
+        remember_course=remember_course if saved else None,
+        keep_token=credentials.keep_token if credentials.keyring_status().available else None,
         startup_message=problem,
     )
     app.run()

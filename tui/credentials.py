@@ -19,6 +19,7 @@ A token is never written to a plain file by this module. No Textual here.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import threading
@@ -167,6 +168,13 @@ def store_token(url_or_host: str, token: Secret, *, timeout: float | None = None
         "storing the token",
     )
     return _backend_name(backend)
+
+
+async def keep_token(url_or_host: str, token: Secret) -> str:
+    """`store_token` for the TUI: off the event loop, since a keyring call may block up to its
+    timeout. Returns the sentence to show."""
+    backend = await asyncio.to_thread(store_token, url_or_host, token)
+    return f"Token kept in the keyring ({backend})."
 
 
 def delete_token(url_or_host: str, *, timeout: float | None = None) -> bool:

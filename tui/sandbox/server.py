@@ -38,6 +38,8 @@ class SandboxServer:
         faults: Faults | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        quiet: bool = False,
     ) -> None:
         self.state = state if state is not None else demo_state()
         self.faults = faults if faults is not None else Faults()
@@ -46,6 +48,9 @@ class SandboxServer:
         self.token = DEMO.final_grader_token
         self.host = host
         self._requested_port = port
+        # Under the TUI (`moderate --demo`) the terminal belongs to Textual: uvicorn must not
+        # print its warnings there, or they would tear the screen.
+        self._quiet = quiet
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -74,7 +79,8 @@ class SandboxServer:
         self._socket = socket.create_server((self.host, self._requested_port), family=family)
         config = uvicorn.Config(
             self.app,
-            log_level="warning",
+            log_level="critical" if self._quiet else "warning",
+            log_config=None if self._quiet else uvicorn.config.LOGGING_CONFIG,
             lifespan="off",
             access_log=False,
             ws="none",

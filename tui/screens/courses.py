@@ -168,6 +168,14 @@ class AssignmentsScreen(PickerScreen):
         self.course_id = course_id
         self.title_text = safe_text(course_name) if course_name else f"Course {course_id}"
 
+    def on_mount(self) -> None:
+        # Textual also runs PickerScreen.on_mount (handlers run for each class): no super().
+        if self.app.remember_course is not None:
+            try:
+                self.app.remember_course(self.course_id)
+            except Exception as error:  # remembering is a convenience: never in the way
+                self.log.warning(f"could not remember the course: {type(error).__name__}")
+
     async def fetch(self) -> Sequence[Assignment]:
         return await self.app.api.list_assignments(self.course_id)
 
