@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from tui import __version__
+from tui.commands import canvas_id
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -27,16 +28,6 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"moderate: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
-
-
-def _positive_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a Canvas id: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a Canvas id: {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", help="Canvas address, e.g. https://school.instructure.com (or CANVAS_BASE_URL)"
     )
     parser.add_argument("--profile", help="a profile saved by `moderate login`")
-    parser.add_argument("--course", type=_positive_id, help="open this course")
+    parser.add_argument("--course", type=canvas_id, help="open this course")
     parser.add_argument(
-        "--assignment", type=_positive_id, help="with --course: open this assignment's grid"
+        "--assignment", type=canvas_id, help="with --course: open this assignment's grid"
     )
     parser.add_argument(
         "--disagreement",

@@ -19,22 +19,13 @@ import sys
 from tui.board import Board, board_to_csv_rows, board_to_json, build_board
 from tui.canvas.errors import CanvasError, NotModeratedError
 from tui.canvas.moderation import ModerationAPI
+from tui.commands import canvas_id
 from tui.secret import Secret
 
 __all__ = ["add_arguments", "fetch_board", "run"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 BASE_URL_ENV = "CANVAS_BASE_URL"
-
-
-def _canvas_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a Canvas id: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a Canvas id: {text!r}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help=f"Canvas address, e.g. https://school.instructure.com (or {BASE_URL_ENV})",
     )
-    parser.add_argument("--course", type=_canvas_id, required=True, metavar="ID")
-    parser.add_argument("--assignment", type=_canvas_id, required=True, metavar="ID")
+    parser.add_argument("--course", type=canvas_id, required=True, metavar="ID")
+    parser.add_argument("--assignment", type=canvas_id, required=True, metavar="ID")
     parser.add_argument(
         "--format", choices=("json", "csv"), default="json", help="output format (default json)"
     )

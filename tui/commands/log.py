@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.audit import ACTIONS, default_audit_path
+from tui.commands import positive_count
 from tui.text import clip, safe_text
 
 __all__ = ["add_arguments", "read_changes", "run"]
@@ -40,23 +41,13 @@ ACTION_LABELS = {
 SHOWN_IDS = 8
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the raw JSON lines")
     parser.add_argument(
-        "--limit", type=_positive, metavar="N", help="only the last N changes (default: all)"
+        "--limit", type=positive_count, metavar="N", help="only the last N changes (default: all)"
     )
     parser.add_argument(
-        "--assignment", type=_positive, metavar="ID", help="only changes to this assignment"
+        "--assignment", type=positive_count, metavar="ID", help="only changes to this assignment"
     )
 
 

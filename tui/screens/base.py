@@ -35,4 +35,22 @@ ResultType = TypeVar("ResultType")
 
 
 class DeskModal(_ReportsWorkerErrors, ModalScreen[ResultType], Generic[ResultType]):
-    """A dialog of the desk; `escape` always closes it without doing anything."""
+    """A dialog of the desk: one framed column in the middle of the screen, over the screen
+    it belongs to. `escape` always closes it without doing anything. Subclasses set only what
+    differs (width, border colour)."""
+
+    DEFAULT_CSS = """
+    DeskModal { align: center middle; }
+    DeskModal > Vertical {
+        width: 80;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    DeskModal .title { text-style: bold; }
+    DeskModal .hint { color: $text-muted; }
+    DeskModal .problem { color: $error; }
+    """

@@ -17,16 +17,7 @@ from tui.text import safe_text
 
 class DetailsScreen(DeskModal[None]):
     DEFAULT_CSS = """
-    DetailsScreen { align: center middle; }
-    DetailsScreen > Vertical {
-        width: 90;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
+    DetailsScreen > Vertical { width: 90; }
     DetailsScreen #details-title { text-style: bold; }
     DetailsScreen #details-body { height: auto; max-height: 1fr; }
     DetailsScreen #details-comments { color: $text-muted; }

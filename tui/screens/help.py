@@ -42,16 +42,7 @@ Marks in the grid
 
 class HelpScreen(DeskModal[None]):
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 96;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
+    HelpScreen > Vertical { width: 96; }
     HelpScreen #help-title { text-style: bold; }
     """
 

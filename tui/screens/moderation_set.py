@@ -19,15 +19,7 @@ from tui.text import safe_text
 
 class ModerationSetScreen(DeskModal[None]):
     DEFAULT_CSS = """
-    ModerationSetScreen { align: center middle; }
-    ModerationSetScreen > Vertical {
-        width: 80;
-        max-width: 100%;
-        height: 90%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
+    ModerationSetScreen > Vertical { height: 90%; }
     ModerationSetScreen #set-title { text-style: bold; }
     ModerationSetScreen #set-note { color: $text-muted; }
     ModerationSetScreen SelectionList { height: 1fr; }

@@ -14,15 +14,7 @@ from tui.screens.base import DeskModal
 from tui.text import safe_text
 
 PROMPT_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 64;
-    max-width: 100%;
-    height: auto;
-    padding: 1 2;
-    border: thick $primary;
-    background: $surface;
-}}
+{name} > Vertical {{ width: 64; padding: 1 2; }}
 {name} .prompt-help {{ color: $text-muted; }}
 {name} .prompt-error {{ color: $error; }}
 """

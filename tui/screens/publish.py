@@ -32,16 +32,7 @@ def _verb(count: int, one: str, many: str) -> str:
 
 class PublishModal(DeskModal[bool]):
     DEFAULT_CSS = """
-    PublishModal { align: center middle; }
-    PublishModal > Vertical {
-        width: 76;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        padding: 0 1;
-        border: thick $error;
-        background: $surface;
-    }
+    PublishModal > Vertical { width: 76; border: thick $error; }
     PublishModal #publish-title { text-style: bold; }
     PublishModal #publish-warning { color: $error; text-style: bold; margin-top: 1; }
     PublishModal #publish-changed { color: $warning; }
