@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from textual import events
 from textual.widgets import DataTable, Input
@@ -672,3 +673,32 @@ async def test_the_last_course_opened_is_remembered_for_the_next_start(sandbox):
         assert isinstance(app.screen, AssignmentsScreen)
         assert remembered == [DEMO.course_id]
         assert sandbox.stats.by_route["GET /api/v1/courses/{course_id}/assignments"] == 1
+
+
+async def test_a_large_course_is_usable_from_the_first_page_with_progress_shown(sandbox):
+    sandbox.faults.latency = 0.2  # so that the load is still running while we look
+    app = make_app(sandbox, course_id=DEMO.big_course_id, assignment_id=DEMO.big_assignment_id)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(500):  # wait for the first page, not for a fixed time
+            if isinstance(app.screen, GridScreen) and grid_of(app).rows:
+                break
+            await pilot.pause(0.01)
+        assert re.search(r"loaded [\d,]+ of 2,500 students", screen_text(app))
+        assert len(grid_of(app).rows) < DEMO.big_course_students
+        await pilot.press("down", "down")
+        assert grid_of(app).cursor_row == 2, "the grid answers keys while pages load"
+        await settle(pilot)
+        assert len(grid_of(app).rows) == DEMO.big_course_students
+        assert "loaded" not in screen_text(app)
+
+
+async def test_the_command_palette_offers_the_grid_actions(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Release grades")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PublishModal)
