@@ -6,7 +6,7 @@ import json
 import re
 
 from textual import events
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, SelectionList
 from ui_helpers import grid_app, make_app, notifications, screen_text, settle
 
 from tui.board import StudentStatus
@@ -702,3 +702,131 @@ async def test_the_command_palette_offers_the_grid_actions(sandbox):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PublishModal)
+
+
+# ------------------------------------------------------------------------------- races and guards
+
+
+async def wait_for_first_page(app, pilot) -> None:
+    for _ in range(500):  # a condition, not a fixed time
+        if isinstance(app.screen, GridScreen) and grid_of(app).rows:
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("no page arrived")
+
+
+async def test_a_selection_confirmed_while_pages_load_is_not_undone_by_them(sandbox):
+    sandbox.faults.latency = 0.2
+    app = make_app(sandbox, course_id=DEMO.big_course_id, assignment_id=DEMO.big_assignment_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_first_page(app, pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        row = grid_of(app).rows[index]
+        await pilot.press("enter")
+        await settle(pilot)
+        chosen = canvas_selection(sandbox, DEMO.big_assignment_id, row.student.user_id)
+        assert chosen is not None
+        shown = app.screen.board.row(row.key)
+        assert shown.selected_id == chosen
+        assert not app.screen.changed, "our own selection is not someone else's change"
+
+
+async def test_a_selection_confirmed_during_a_reload_survives_it(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        row = grid_of(app).rows[index]
+        sandbox.faults.latency = 0.3
+        await pilot.press("r")
+        await pilot.press("enter")
+        await settle(pilot)
+        chosen = canvas_selection(sandbox, DEMO.essay_id, row.student.user_id)
+        assert chosen is not None
+        assert app.screen.board.row(row.key).selected_id == chosen
+        assert "✓" in row_text(app, index)
+
+
+async def test_reloading_during_the_first_load_marks_nothing_as_changed(sandbox):
+    sandbox.faults.latency = 0.2
+    app = make_app(sandbox, course_id=DEMO.big_course_id, assignment_id=DEMO.big_assignment_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_first_page(app, pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert len(grid_of(app).rows) == DEMO.big_course_students
+        assert not app.screen.changed
+        assert "changed in Canvas" not in " ".join(notifications(app))
+
+
+async def test_leaving_or_quitting_while_releasing_is_refused_once(sandbox):
+    app = grid_app(sandbox, DEMO.ready_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        sandbox.faults.latency = 0.5
+        await pilot.press(*"publish", "enter")
+        await pilot.pause()
+        await pilot.press("escape", "q")
+        assert isinstance(app.screen, GridScreen), "the release is not cut off"
+        assert app.is_running
+        await settle(pilot)
+        assert is_published(sandbox, DEMO.ready_id)
+        assert "have been released" in screen_text(app)
+        messages = " ".join(notifications(app))
+        assert "Wait for Canvas to answer" in messages and "Press q again" in messages
+
+
+async def test_a_custom_grade_saved_but_not_selected_says_exactly_that(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
+        student_id = grid_of(app).rows[index].student.user_id
+        sandbox.faults.fail_next("/select", 404)
+        await pilot.press("c", *"9", "enter")
+        await settle(pilot)
+        assert canvas_selection(sandbox, DEMO.essay_id, student_id) is None
+        assert any("saved but not selected" in m for m in notifications(app))
+        assert "9" in row_text(app, index) and "✓9" not in row_text(app, index)
+
+
+async def test_a_custom_grade_must_be_a_finite_number(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c", *"nan", "enter")
+        await pilot.pause()
+        assert "Type a number" in screen_text(app)
+
+
+async def test_students_ticked_in_the_moderation_set_are_added(sandbox):
+    sandbox.state.remove_selection(DEMO.essay_id, DEMO.ungraded_student_id)
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert "23 of 24 students are in the moderation set" in screen_text(app)
+        options = app.screen.query_one(SelectionList)
+        position = next(
+            i
+            for i in range(options.option_count)
+            if options.get_option_at_index(i).value == DEMO.ungraded_student_id
+        )
+        options.highlighted = position
+        await pilot.press("space", "a")
+        await settle(pilot)
+        assert (DEMO.essay_id, DEMO.ungraded_student_id) in sandbox.state.selections
+        assert "24 of 24 students are in the moderation set" in screen_text(app)
+
+
+async def test_a_hostile_final_grader_name_cannot_repaint_the_header(sandbox):
+    user = sandbox.state.users[DEMO.final_grader_id]
+    user.name = user.short_name = "Mira\x1b]0;PWNED\x07\x1b[5m"
+    app = make_app(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Mira" in text and "\x1b" not in text and "\x07" not in text

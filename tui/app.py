@@ -19,6 +19,7 @@ from tui.canvas.errors import CanvasError
 from tui.canvas.models import User
 from tui.canvas.moderation import ModerationAPI
 from tui.secret import Secret
+from tui.text import safe_text
 
 __all__ = ["AppSettings", "ModerationApp", "create_app"]
 
@@ -70,6 +71,7 @@ class ModerationApp(App[int]):
     ) -> None:
         super().__init__()
         self.remember_course = remember_course
+        self._quit_warned = False
         self.settings = settings
         self.api = api
         self.connector = connector
@@ -100,7 +102,7 @@ class ModerationApp(App[int]):
 
         self.api = api
         self.user = user
-        self.sub_title = f"{user.name} · {self.settings.canvas_label}"
+        self.sub_title = f"{safe_text(user.name)} · {self.settings.canvas_label}"
         # The connecting screen stays at the bottom of the stack; a token form leaves with it.
         if isinstance(self.screen, ConnectScreen):
             self.pop_screen()
@@ -124,9 +126,24 @@ class ModerationApp(App[int]):
             log.error("unexpected error", exc_info=error)
         if doing:
             message = f"Could not {doing}: {message}"
-        self.notify(message, severity="error", title="Error", markup=False, timeout=8)
+        self.notify(safe_text(message), severity="error", title="Error", markup=False, timeout=8)
 
     # ----------------------------------------------------------------------------- actions
+
+    async def action_quit(self) -> None:
+        """Quit, unless that would cut off a release or a selection Canvas has not answered:
+        then say so once, and quit on the second press."""
+        busy = any(getattr(screen, "busy_saving", False) for screen in self.screen_stack)
+        if busy and not self._quit_warned:
+            self._quit_warned = True
+            self.notify(
+                "Canvas has not answered a change yet: quitting now would leave its outcome "
+                "unknown. Press q again to quit anyway.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette offers the current screen's main actions, then Textual's own."""

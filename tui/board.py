@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from tui.canvas.models import Assignment, GradeableStudent, ProvisionalGrade, Selection, User
+from tui.text import safe_text
 
 __all__ = [
     "FILTER_KINDS",
@@ -653,7 +654,9 @@ _SPREADSHEET_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def _csv_text(text: str) -> str:
     # A student can choose their display name: keep "=HYPERLINK(...)" from running as a formula
-    # when the CSV is opened in a spreadsheet.
+    # when the CSV is opened in a spreadsheet, and escape sequences from repainting the
+    # terminal the CSV is printed to.
+    text = safe_text(text)
     return "'" + text if text.startswith(_SPREADSHEET_FORMULA_START) else text
 
 

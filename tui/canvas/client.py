@@ -37,6 +37,7 @@ from tui.canvas.errors import (
     ExpiredTokenError,
     InsecureURLError,
     InvalidTokenError,
+    InvalidURLError,
     NetworkError,
     NotFoundError,
     NotModeratedError,
@@ -77,12 +78,6 @@ RATE_LIMIT_LOW = 200.0
 RATE_LIMIT_HIGH = 400.0
 
 
-class InvalidURLError(CanvasError, ValueError):
-    """The Canvas URL is not something Moderate can talk to (no scheme, no host, a query...)."""
-
-    summary = "That is not a Canvas URL: give it like https://school.instructure.com."
-
-
 # --------------------------------------------------------------------------------------------
 # The base URL
 
@@ -106,14 +101,16 @@ def normalise_base_url(url: str) -> str:
     """
     text = url.strip()
     if "://" not in text:
-        raise InvalidURLError(f"{text!r} has no scheme")
+        # Never echo what was typed: a token pasted into the wrong field would end up on
+        # screen, on stderr or in a CI log.
+        raise InvalidURLError("the address has no https:// in front")
     try:
         parsed = httpx.URL(text)
-    except httpx.InvalidURL as exc:
-        raise InvalidURLError(str(exc)) from None
+    except httpx.InvalidURL:
+        raise InvalidURLError("the address is malformed") from None
     scheme = parsed.scheme
     if scheme not in ("http", "https") or not parsed.host:
-        raise InvalidURLError(f"{text!r} is not an http(s) URL with a host")
+        raise InvalidURLError("the address is not an http(s) URL with a host")
     if parsed.userinfo:
         raise InvalidURLError("a URL with a user name or password in it")
     if parsed.query or parsed.fragment:

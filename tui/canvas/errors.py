@@ -7,6 +7,8 @@ on; the CLI prints it on stderr and the TUI puts it in a notification.
 
 from __future__ import annotations
 
+from tui.text import safe_text
+
 __all__ = [
     "AlreadyPublishedError",
     "BadRequestError",
@@ -14,6 +16,7 @@ __all__ = [
     "ExpiredTokenError",
     "InsecureURLError",
     "InvalidTokenError",
+    "InvalidURLError",
     "NetworkError",
     "NotFoundError",
     "NotModeratedError",
@@ -41,7 +44,9 @@ class CanvasError(Exception):
         path: str | None = None,
         status: int | None = None,
     ) -> None:
-        self.canvas_message = canvas_message
+        # Canvas's words are text from a server: make them safe for a terminal here, once, so
+        # that neither the CLI's stderr nor the TUI can be repainted by an error body.
+        self.canvas_message = safe_text(canvas_message) if canvas_message else canvas_message
         self.method = method
         self.path = path
         self.status = status
@@ -74,6 +79,13 @@ class CanvasError(Exception):
 
 class InsecureURLError(CanvasError):
     summary = "Refusing to send a token over plain http:// to a host that is not this machine."
+    quotes_canvas = False
+
+
+class InvalidURLError(CanvasError, ValueError):
+    """The Canvas URL is not something Moderate can talk to (no scheme, no host, a query...)."""
+
+    summary = "That is not a Canvas URL: give it like https://school.instructure.com."
     quotes_canvas = False
 
 

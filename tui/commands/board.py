@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 
 from tui.board import Board, board_to_csv_rows, board_to_json, build_board
@@ -70,12 +71,19 @@ async def _load(base_url: str, token: Secret, course_id: int, assignment_id: int
         return await fetch_board(ModerationAPI(client), course_id, assignment_id)
 
 
+# Outside strings JSON has none of these, so escaping them in place keeps the JSON equal.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def render(board: Board, output_format: str) -> str:
     if output_format == "csv":
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(board_to_csv_rows(board))
         return buffer.getvalue()
-    return json.dumps(board_to_json(board), ensure_ascii=False, indent=2) + "\n"
+    # Accented names stay readable UTF-8; the C1 controls and bidirectional overrides that JSON
+    # leaves raw are escaped, so printing the dump can't repaint or reorder the terminal.
+    text = json.dumps(board_to_json(board), ensure_ascii=False, indent=2)
+    return _TERMINAL_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
 
 
 def _write_utf8(text: str) -> None:

@@ -24,7 +24,7 @@ from tui.canvas.errors import (
     NotModeratedError,
     UnselectedGradesError,
 )
-from tui.canvas.models import Assignment, GradeableStudent, ProvisionalGrade
+from tui.canvas.models import Assignment, GradeableStudent, ProvisionalGrade, Selection
 from tui.screens.base import DeskScreen
 from tui.text import safe_text
 from tui.widgets.grade_grid import GradeGrid
@@ -98,6 +98,11 @@ class GridScreen(DeskScreen):
         self.published = False
         self.publishing = False
         self._sort_cache: tuple[str, dict[str, int]] | None = None
+        # Every change Canvas confirmed, numbered: a fetch that started before a confirmation
+        # re-applies it, so that a reload in flight can never undo what the user just saw
+        # Canvas accept.
+        self._confirmed: list[tuple[int, list[GradeableStudent], list[Selection]]] = []
+        self._change_number = 0
 
     # ----------------------------------------------------------------------------- layout
 
@@ -150,7 +155,8 @@ class GridScreen(DeskScreen):
         self.progress = ""
         # Compared with what this grid showed (our own confirmed selections included), so
         # that only changes made elsewhere are marked.
-        previous = self.board if not first else None
+        # A load that replaced an unfinished first load has nothing complete to compare with.
+        previous = self.board if self.loaded_board is not None else None
         self.changed = frozenset(board.changed_since(previous)) if previous else frozenset()
         if self.changed:
             self.notify(
@@ -162,8 +168,36 @@ class GridScreen(DeskScreen):
         self._show_board(board)
         await self._learn_published(board)
 
+    def _confirm(
+        self,
+        *,
+        students: Iterable[GradeableStudent] = (),
+        selections: Iterable[Selection] = (),
+    ) -> None:
+        """Show a change Canvas confirmed, and keep it for the fetches already under way."""
+        self._change_number += 1
+        self._confirmed.append((self._change_number, list(students), list(selections)))
+        self.board = self._with_confirmed(self.board, since=self._change_number - 1)
+
+    def _with_confirmed(self, board: Board, *, since: int) -> Board:
+        for number, students, selections in self._confirmed:
+            if number <= since:
+                continue
+            # Only students already shown: one whose page has not arrived yet gets it there.
+            known = [student for student in students if board.row(student.key) is not None]
+            if known:
+                board = board.with_students(known)
+            if selections:
+                board = board.with_selections(selections)
+        return board
+
     async def _fetch_board(self, *, show_progress: bool) -> Board:
-        """The whole board from Canvas. On the first load, rows appear as pages arrive."""
+        """The whole board from Canvas. On the first load, rows appear as pages arrive.
+
+        Changes Canvas confirms while the pages are coming are laid over them, since the pages
+        fetched before a confirmation do not have it yet.
+        """
+        since = self._change_number
         assignment = await self.api.get_assignment(self.course_id, self.assignment_id)
         if not assignment.moderated_grading:
             raise NotModeratedError()
@@ -189,7 +223,7 @@ class GridScreen(DeskScreen):
             )
             if show_progress:
                 # The grid is usable from the first page on.
-                self._show_board(board)
+                self._show_board(self._with_confirmed(board, since=since))
             else:
                 self._refresh_status()
             # Students are long-lived and immutable: moving them out of the collector's reach
@@ -202,7 +236,7 @@ class GridScreen(DeskScreen):
             # Pages that arrived together are handed over back to back: let keys and frames
             # through between them.
             await asyncio.sleep(0)
-        return board
+        return self._with_confirmed(board, since=since)
 
     async def _learn_published(self, board: Board) -> None:
         """REST does not say whether grades were released: ask Canvas the one way it tells."""
@@ -357,7 +391,7 @@ class GridScreen(DeskScreen):
                 markup=False,
             )
         else:
-            self.board = self.board.with_selections([selection])
+            self._confirm(selections=[selection])
         finally:
             self.pending.pop(row.key, None)
             self._update_rows()
@@ -411,7 +445,7 @@ class GridScreen(DeskScreen):
         except (CanvasError, AuditError) as error:
             self.notify(f"Could not accept {what}: {error}", severity="error", markup=False)
         else:
-            self.board = self.board.with_selections(selections)
+            self._confirm(selections=selections)
             count = len(selections)
             self.notify(
                 f"Accepted {what} for {count} student{'s' if count != 1 else ''}.",
@@ -454,21 +488,32 @@ class GridScreen(DeskScreen):
 
     @work(group="select", exit_on_error=False, description="save the custom grade")
     async def _custom_worker(self, row: StudentRow, grade_text: str) -> None:
+        name = safe_text(row.name)
         try:
-            grade = await self.api.set_custom_grade(
-                self.course_id, self.assignment_id, row.student, grade_text
-            )
-            student = _with_final_grade(row.student, grade)
-            self.board = self.board.with_students([student])
-            selection = await self.api.select_grade(self.course_id, self.assignment_id, grade.id)
-            self.board = self.board.with_selections([selection])
-            self.notify(f"Custom grade saved and selected for {safe_text(row.name)}.", markup=False)
-        except (CanvasError, AuditError) as error:
-            self.notify(
-                f"{safe_text(row.name)}'s custom grade was not saved: {error}",
-                severity="error",
-                markup=False,
-            )
+            try:
+                grade = await self.api.set_custom_grade(
+                    self.course_id, self.assignment_id, row.student, grade_text
+                )
+            except (CanvasError, AuditError) as error:
+                self.notify(
+                    f"{name}'s custom grade was not saved: {error}", severity="error", markup=False
+                )
+                return
+            self._confirm(students=[_with_final_grade(row.student, grade)])
+            try:
+                selection = await self.api.select_grade(
+                    self.course_id, self.assignment_id, grade.id
+                )
+            except (CanvasError, AuditError) as error:
+                self.notify(
+                    f"{name}'s custom grade was saved but not selected: {error} "
+                    "Move to the Custom column and press enter to try again.",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self._confirm(selections=[selection])
+            self.notify(f"Custom grade saved and selected for {name}.", markup=False)
         finally:
             self.pending.pop(row.key, None)
             self._update_rows()
@@ -524,7 +569,20 @@ class GridScreen(DeskScreen):
             return
         self._load()
 
+    @property
+    def busy_saving(self) -> bool:
+        """Leaving now would cancel a request whose outcome the user must see."""
+        return self.publishing or bool(self.pending)
+
     def action_back(self) -> None:
+        if self.busy_saving:
+            self.notify(
+                "Wait for Canvas to answer: leaving now would lose the outcome of the "
+                "change being saved.",
+                severity="warning",
+                markup=False,
+            )
+            return
         self.app.pop_screen()
 
     # ----------------------------------------------------------------------------- publishing

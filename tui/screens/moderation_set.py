@@ -27,7 +27,8 @@ class ModerationSetScreen(DeskModal[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="close"),
-        Binding("enter", "add", "Add chosen", id="add"),
+        # Not enter: the list uses enter and space to tick students.
+        Binding("a", "add", "Add chosen", id="add"),
     ]
 
     def __init__(self, course_id: int, board: Board) -> None:
@@ -41,7 +42,7 @@ class ModerationSetScreen(DeskModal[None]):
             yield Static("Moderation set", id="set-title", markup=False)
             yield Static(
                 "Current Canvas puts every student in the moderation set by itself, so this "
-                "is usually everyone. Space chooses students not yet in it; enter adds them.",
+                "is usually everyone. Space ticks students not yet in it; a adds them.",
                 id="set-note",
                 markup=False,
             )
@@ -93,7 +94,7 @@ class ModerationSetScreen(DeskModal[None]):
     def action_add(self) -> None:
         chosen = list(self.query_one("#set-list", SelectionList).selected)
         if not chosen:
-            self.notify("Choose students with space first.", markup=False)
+            self.notify("Tick students with space first.", markup=False)
             return
         self._add(chosen)
 

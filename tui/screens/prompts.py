@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -70,6 +72,8 @@ class CustomGradeModal(DeskModal[str | None]):
                 score = float(value)
             except ValueError:
                 return "This assignment is graded in points: type a number such as 7.5."
+            if not math.isfinite(score):
+                return "Type a number such as 7.5."
             if score < 0:
                 return "A score can't be negative."
         return None
