@@ -20,7 +20,8 @@ class DetailsScreen(DeskModal[None]):
     DetailsScreen > Vertical { width: 90; }
     DetailsScreen #details-title { text-style: bold; }
     DetailsScreen #details-body { height: auto; max-height: 1fr; }
-    DetailsScreen #details-comments { color: $text-muted; }
+    DetailsScreen #details-comments { color: $text-muted; margin-top: 1; }
+    DetailsScreen #details-link { margin-top: 1; }
     """
 
     BINDINGS = [
