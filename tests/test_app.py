@@ -830,3 +830,14 @@ async def test_a_hostile_final_grader_name_cannot_repaint_the_header(sandbox):
         await settle(pilot)
         text = screen_text(app)
         assert "Mira" in text and "\x1b" not in text and "\x07" not in text
+
+
+async def test_assignments_say_which_grades_were_already_released(sandbox):
+    app = make_app(sandbox, course_id=DEMO.course_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        essay_1 = next(line for line in screen_text(app).splitlines() if "Essay 1" in line)
+        essay_2 = next(line for line in screen_text(app).splitlines() if "Essay 2" in line)
+        assert "Released" in screen_text(app)
+        assert essay_1.split()[-2] == "yes", essay_1
+        assert essay_2.split()[-2] == "no", essay_2

@@ -137,6 +137,14 @@ class ModerationAPI:
         )
         return _parse_list(items, User.from_json, "users", self._full_path(path), "GET")
 
+    async def any_student_id(self, course_id: int) -> int | None:
+        """One student of the course, or None: some questions Canvas answers only per student
+        (whether an assignment's grades were released, §1.4)."""
+        path = f"courses/{_segment(course_id)}/users"
+        data = await self.client.get(path, [("enrollment_type[]", "student"), ("per_page", 1)])
+        users = _parse_list(data, User.from_json, "users", self._full_path(path), "GET")
+        return users[0].id if users else None
+
     # -- the moderation set (§1.1, §1.2) ----------------------------------------------------
 
     async def list_moderated_students(self, course_id: int, assignment_id: int) -> list[User]:

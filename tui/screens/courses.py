@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -9,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from tui.canvas.errors import CanvasError
 from tui.canvas.models import Assignment, Course
@@ -52,7 +55,7 @@ class PickerScreen(DeskScreen):
         yield Static(self.title_text, id="picker-title", markup=False)
         yield Input(placeholder="Type to filter", id="picker-filter")
         table = DataTable(cursor_type="row", zebra_stripes=True, id="picker-table")
-        table.add_columns(*self.COLUMNS)
+        self.column_keys = dict(zip(self.COLUMNS, table.add_columns(*self.COLUMNS), strict=True))
         yield table
         yield Static("Loading…", id="picker-message", markup=False)
         yield Footer()
@@ -76,6 +79,10 @@ class PickerScreen(DeskScreen):
         finally:
             table.loading = False
         self._refill()
+        self.loaded()
+
+    def loaded(self) -> None:
+        """Called once the rows are shown: a place for follow-up questions to Canvas."""
 
     async def fetch(self) -> Sequence:
         raise NotImplementedError
@@ -159,13 +166,15 @@ class CoursesScreen(PickerScreen):
 class AssignmentsScreen(PickerScreen):
     """A course's assignments, with what matters for moderation."""
 
-    COLUMNS = ("Assignment", "Moderated", "Graders", "Final grader", "Anonymous", "Id")
+    COLUMNS = ("Assignment", "Moderated", "Graders", "Final grader", "Anonymous", "Released", "Id")
 
     BINDINGS = [Binding("escape,backspace", "app.pop_screen", "Back", id="back")]
 
     def __init__(self, course_id: int, course_name: str | None = None) -> None:
         super().__init__()
         self.course_id = course_id
+        # assignment id -> "yes" / "no" / "?": REST does not say, so it is asked per assignment.
+        self.released: dict[int, str] = {}
         self.title_text = safe_text(course_name) if course_name else f"Course {course_id}"
 
     def on_mount(self) -> None:
@@ -188,6 +197,7 @@ class AssignmentsScreen(PickerScreen):
                 _plain("", "dim"),
                 _plain("", "dim"),
                 _plain("", "dim"),
+                _plain("", "dim"),
                 _plain(assignment.id, "dim"),
             )
         if assignment.is_final_grader(me):
@@ -202,8 +212,48 @@ class AssignmentsScreen(PickerScreen):
             _plain(assignment.grader_count),
             final,
             _plain("yes" if assignment.anonymous_grading else "no"),
+            _plain(self.released.get(assignment.id, "…")),
             _plain(assignment.id, "dim"),
         )
+
+    def loaded(self) -> None:
+        self._ask_released()
+
+    @work(group="released", exclusive=True, exit_on_error=False)
+    async def _ask_released(self) -> None:
+        """Fill the Released column: one small status request per moderated assignment."""
+        moderated = [a for a in self._items if a.moderated_grading]
+        if not moderated:
+            return
+        try:
+            student_id = await self.app.api.any_student_id(self.course_id)
+        except CanvasError:
+            student_id = None
+        if student_id is None:
+            self._show_released({a.id: "?" for a in moderated})
+            return
+
+        async def ask(assignment: Assignment) -> tuple[int, str]:
+            try:
+                published = await self.app.api.grades_published(
+                    self.course_id, assignment.id, student_id
+                )
+            except CanvasError:
+                return assignment.id, "?"
+            return assignment.id, "yes" if published else "no"
+
+        # A handful at a time: a course can have many assignments, Canvas has a rate limit.
+        for start in range(0, len(moderated), 4):
+            batch = moderated[start : start + 4]
+            self._show_released(dict(await asyncio.gather(*(ask(a) for a in batch))))
+
+    def _show_released(self, answers: dict[int, str]) -> None:
+        self.released.update(answers)
+        table = self.query_one("#picker-table", DataTable)
+        for assignment_id, answer in answers.items():
+            # A row filtered out has no cell: it is drawn from `released` when it comes back.
+            with contextlib.suppress(CellDoesNotExist):
+                table.update_cell(str(assignment_id), self.column_keys["Released"], _plain(answer))
 
     def search_text(self, assignment: Assignment) -> str:
         moderated = "moderated" if assignment.moderated_grading else "not moderated"
