@@ -841,3 +841,38 @@ async def test_assignments_say_which_grades_were_already_released(sandbox):
         assert "Released" in screen_text(app)
         assert essay_1.split()[-2] == "yes", essay_1
         assert essay_2.split()[-2] == "no", essay_2
+
+
+async def test_n_and_digits_clear_the_students_who_need_a_choice_fast(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = grid_of(app)
+        grid.cursor_row = 0
+        await pilot.press("n")
+        first = grid.current_row
+        assert (
+            first.status is StudentStatus.NEEDS_CHOICE
+            and grid.cursor_row > 0
+            or (grid.rows[0].status is StudentStatus.NEEDS_CHOICE)
+        )
+        priya = grid.graders[1]
+        await pilot.press("2")
+        await settle(pilot)
+        chosen = canvas_selection(sandbox, DEMO.essay_id, first.student.user_id)
+        assert chosen == first.grades[priya.key].id
+        await pilot.press("n")
+        assert grid.current_row.key != first.key
+        assert grid.current_row.status is StudentStatus.NEEDS_CHOICE
+        await pilot.press("9")
+        assert any("no grader 9" in message for message in notifications(app))
+
+
+async def test_the_palette_runs_actions_that_take_arguments(sandbox):
+    app = grid_app(sandbox, DEMO.essay_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid_of(app).cursor_row = 1  # Alan Turing: already selected
+        await pilot.press("ctrl+p", *"Next student to choose", "enter")
+        await settle(pilot)
+        assert grid_of(app).current_row.status is StudentStatus.NEEDS_CHOICE

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -148,7 +149,7 @@ class ModerationApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette offers the current screen's main actions, then Textual's own."""
         for title, help_text, action in getattr(screen, "PALETTE_ACTIONS", ()):
-            yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+            yield SystemCommand(title, help_text, partial(self.run_action, action, screen))
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
 
 from tui.audit import AuditError
-from tui.board import Board, StudentRow, build_board
+from tui.board import Board, StudentRow, StudentStatus, build_board
 from tui.canvas.errors import (
     AlreadyPublishedError,
     CanvasError,
@@ -51,10 +51,16 @@ class GridScreen(DeskScreen):
     # The footer shows the keys a final grader needs most; `?` lists every one.
     BINDINGS = [
         Binding("enter,space", "select", "Select", id="select"),
+        Binding("n", "next_needing_choice(1)", "Next", id="next"),
         Binding("p", "publish", "Publish", id="publish"),
         Binding("d,i", "details", "Details", id="details"),
-        Binding("f", "cycle_filter", "Filter", id="filter"),
-        Binding("A", "accept_agreements", "Accept agreed", id="accept-agreed"),
+        Binding("A", "accept_agreements", "Agreed", id="accept-agreed"),
+        Binding("f", "cycle_filter", "Filter", id="filter", show=False),
+        Binding("N", "next_needing_choice(-1)", "Previous to choose", id="previous", show=False),
+        *(
+            Binding(str(n), f"select_grader({n})", f"Select grader {n}'s grade", show=False)
+            for n in range(1, 10)
+        ),
         Binding("a", "accept_grader", "Accept grader", id="accept-grader", show=False),
         Binding("c", "custom_grade", "Custom grade", id="custom", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort", show=False),
@@ -78,6 +84,11 @@ class GridScreen(DeskScreen):
         ("Filter students", "All / need a choice / disagreements / selected", "cycle_filter"),
         ("Sort students", "Canvas order / name / spread", "cycle_sort"),
         ("Find a student", "Jump to a student by name", "jump"),
+        (
+            "Next student to choose for",
+            "Jump to the next student who needs a choice",
+            "next_needing_choice(1)",
+        ),
         ("Moderation set", "See and add students in the moderation set", "moderation_set"),
         ("Reload from Canvas", "Fetch every grade again and mark what changed", "reload"),
     )
@@ -354,10 +365,22 @@ class GridScreen(DeskScreen):
     # ----------------------------------------------------------------------------- selecting
 
     def action_select(self) -> None:
+        self._select_in_column(self.grid.cursor_column)
+
+    def action_select_grader(self, number: int) -> None:
+        """`1`-`9`: the grade of grader column N for this student, wherever the cursor is."""
+        if number > len(self.grid.graders):
+            self.notify(f"There is no grader {number} on this assignment.", markup=False)
+            return
+        self.grid.cursor_column = number - 1
+        self._select_in_column(number - 1)
+
+    def _select_in_column(self, column: int) -> None:
         row = self.grid.current_row
         if row is None or not self._can_change():
             return
-        grader = self.grid.current_grader
+        graders = self.grid.graders
+        grader = graders[column] if column < len(graders) else None
         grade = row.custom if grader is None else row.grades.get(grader.key)
         who = "the custom grade" if grader is None else safe_text(grader.label)
         if grade is None:
@@ -519,6 +542,18 @@ class GridScreen(DeskScreen):
             self._update_rows()
 
     # ----------------------------------------------------------------------------- views
+
+    def action_next_needing_choice(self, step: int) -> None:
+        """`n` / `N`: the next (previous) student who still needs a choice, wrapping around."""
+        rows = self.grid.rows
+        start = self.grid.cursor_row
+        for offset in range(1, len(rows) + 1):
+            index = (start + step * offset) % len(rows)
+            row = rows[index]
+            if row.status is StudentStatus.NEEDS_CHOICE and row.key not in self.pending:
+                self.grid.cursor_row = index
+                return
+        self.notify("No student shown needs a choice.", markup=False)
 
     def action_cycle_filter(self) -> None:
         self.filter_kind = FILTERS[(FILTERS.index(self.filter_kind) + 1) % len(FILTERS)]

@@ -22,6 +22,8 @@ Comparison grid
   arrows, h j k l    move between students and graders
   pgup pgdn g G      page up and down, first and last student
   enter, space  select the grade under the cursor (saved in Canvas)
+  1 … 9    select grader 1 … 9's grade for this student
+  n, N     next / previous student who still needs a choice
   a        accept this grader's grades for every unselected student
   A        accept every student whose graders all agree
   c        your own (custom) grade for this student (final grader)
