@@ -12,6 +12,7 @@ from tui.canvas.errors import CanvasError, InvalidTokenError, PermissionDeniedEr
 from tui.canvas.moderation import ModerationAPI
 from tui.screens.base import DeskScreen
 from tui.secret import Secret
+from tui.text import safe_text
 
 
 class ConnectingScreen(DeskScreen):
@@ -125,11 +126,14 @@ class ConnectScreen(DeskScreen):
     @work(group="connect", exclusive=True, exit_on_error=False)
     async def _try(self, url: str, token: Secret, keep: bool) -> None:
         self.query_one("#connect-go", Button).disabled = True
+        api = None
         try:
             api = self.app.connector(url, token)
             user = await api.current_user()
         except CanvasError as error:
             self._problem(str(error))
+            if api is not None:
+                await api.client.aclose()  # each try opens its own connection pool
             return
         finally:
             self.query_one("#connect-go", Button).disabled = False
@@ -137,5 +141,7 @@ class ConnectScreen(DeskScreen):
             try:
                 self.notify(await self.app.keep_token(url, token), markup=False)
             except Exception as error:  # the keyring is optional: say why, carry on
-                self.notify(f"The token was not kept: {error}", severity="warning", markup=False)
+                self.notify(
+                    f"The token was not kept: {safe_text(error)}", severity="warning", markup=False
+                )
         self.app.connected(api, user)
