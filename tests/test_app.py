@@ -7,7 +7,7 @@ import re
 
 from textual import events
 from textual.widgets import DataTable, Input, SelectionList
-from ui_helpers import grid_app, make_app, notifications, screen_text, settle
+from ui_helpers import grid_app, make_app, notifications, running, screen_text, settle
 
 from tui.board import StudentStatus
 from tui.sandbox.seed import DEMO
@@ -70,9 +70,7 @@ def first_row_with(app, status: StudentStatus) -> int:
 
 
 async def test_start_shows_who_and_which_canvas_then_courses(sandbox):
-    app = make_app(sandbox)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(make_app(sandbox)) as (app, pilot):
         assert isinstance(app.screen, CoursesScreen)
         text = screen_text(app)
         assert "Mira Okafor" in text and "Sandbox Canvas" in text
@@ -80,9 +78,7 @@ async def test_start_shows_who_and_which_canvas_then_courses(sandbox):
 
 
 async def test_type_to_filter_then_open_course_and_refuse_unmoderated(sandbox):
-    app = make_app(sandbox)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(make_app(sandbox)) as (app, pilot):
         await pilot.press(*"ENG")
         await pilot.press("enter")
         await settle(pilot)
@@ -98,9 +94,7 @@ async def test_type_to_filter_then_open_course_and_refuse_unmoderated(sandbox):
 
 
 async def test_course_and_assignment_flags_go_straight_to_the_grid(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         assert isinstance(app.screen, GridScreen)
         text = screen_text(app)
         assert "final grader: you" in text
@@ -115,9 +109,7 @@ async def test_course_and_assignment_flags_go_straight_to_the_grid(sandbox):
 
 
 async def test_enter_shows_saving_until_canvas_confirms_the_selection(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         row = grid_of(app).rows[index]
         grade = row.grades[grid_of(app).graders[0].key]
@@ -133,9 +125,7 @@ async def test_enter_shows_saving_until_canvas_confirms_the_selection(sandbox):
 
 
 async def test_a_refused_selection_goes_back_with_a_message(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         student_id = grid_of(app).rows[index].student.user_id
         sandbox.faults.fail_next("/select", 404)
@@ -148,9 +138,7 @@ async def test_a_refused_selection_goes_back_with_a_message(sandbox):
 
 
 async def test_accept_agreements_selects_only_students_whose_graders_agree(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         agreed = [
             row
             for row in grid_of(app).rows
@@ -169,9 +157,7 @@ async def test_accept_agreements_selects_only_students_whose_graders_agree(sandb
 
 
 async def test_accept_grader_takes_that_graders_grade_for_every_unselected_student(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         grid = grid_of(app)
         grid.cursor_column = 1
         priya = grid.graders[1]
@@ -188,9 +174,7 @@ async def test_accept_grader_takes_that_graders_grade_for_every_unselected_stude
 
 
 async def test_custom_grade_is_saved_then_selected(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         student_id = grid_of(app).rows[index].student.user_id
         await pilot.press("c")
@@ -203,9 +187,7 @@ async def test_custom_grade_is_saved_then_selected(sandbox):
 
 
 async def test_custom_grade_refuses_text_for_a_points_assignment(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("c")
         await pilot.press(*"lots", "enter")
         await pilot.pause()
@@ -218,9 +200,7 @@ async def test_custom_grade_refuses_text_for_a_points_assignment(sandbox):
 
 
 async def test_publish_cancelled_sends_nothing(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, PublishModal)
@@ -235,9 +215,7 @@ async def test_publish_cancelled_sends_nothing(sandbox):
 
 
 async def test_publish_confirmed_releases_once_and_makes_the_grid_read_only(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         await pilot.press(*"publish", "enter", "enter", "enter")
@@ -253,9 +231,7 @@ async def test_publish_confirmed_releases_once_and_makes_the_grid_read_only(sand
 
 
 async def test_publish_needs_the_word_not_just_enter(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         await pilot.press("enter", "enter", *"publsh", "enter")
@@ -266,9 +242,7 @@ async def test_publish_needs_the_word_not_just_enter(sandbox):
 
 
 async def test_a_pasted_newline_does_not_publish(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         field = app.screen.query_one(Input)
@@ -280,9 +254,7 @@ async def test_a_pasted_newline_does_not_publish(sandbox):
 
 
 async def test_publish_blocked_lists_students_and_sends_nothing(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, PublishModal)
@@ -296,9 +268,7 @@ async def test_publish_blocked_lists_students_and_sends_nothing(sandbox):
 
 
 async def test_already_released_assignment_is_shown_as_released(sandbox):
-    app = grid_app(sandbox, DEMO.released_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.released_id)) as (app, pilot):
         assert "have been released" in screen_text(app)
         await pilot.press("p")
         await settle(pilot)
@@ -307,9 +277,7 @@ async def test_already_released_assignment_is_shown_as_released(sandbox):
 
 
 async def test_released_by_someone_else_meanwhile_shows_released_not_an_error(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         # Another moderator releases while this dialog is open.
@@ -321,9 +289,7 @@ async def test_released_by_someone_else_meanwhile_shows_released_not_an_error(sa
 
 
 async def test_changes_by_another_moderator_are_shown_before_release(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         row = next(r for r in grid_of(app).rows if len(r.grades) >= 2 and r.selected_id)
         other = next(g for g in row.grades.values() if g.id != row.selected_id)
         sandbox.state.selections[
@@ -341,18 +307,14 @@ async def test_changes_by_another_moderator_are_shown_before_release(sandbox):
 async def test_throttling_still_loads_every_student(sandbox):
     sandbox.faults.throttle_rate = 0.3
     sandbox.faults.throttle_status = 429
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         assert len(grid_of(app).rows) == 24
         assert "7 / 24 selected" in screen_text(app)
 
 
 async def test_server_errors_on_load_say_so_and_r_recovers(sandbox):
     sandbox.faults.fail_next("gradeable_students", 500, times=50)
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         assert "internal error" in " ".join(notifications(app))
         assert "Press r" in screen_text(app)
         sandbox.faults.reset()
@@ -362,9 +324,7 @@ async def test_server_errors_on_load_say_so_and_r_recovers(sandbox):
 
 
 async def test_a_token_revoked_mid_session_gives_one_clear_message(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         sandbox.state.revoke_token(sandbox.token, "Expired")
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         await pilot.press("enter")
@@ -375,9 +335,7 @@ async def test_a_token_revoked_mid_session_gives_one_clear_message(sandbox):
 
 
 async def test_the_assignment_deleted_while_open_ends_in_a_message(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         sandbox.state.assignments[DEMO.essay_id].workflow_state = "deleted"
         await pilot.press("r")
         await settle(pilot)
@@ -389,9 +347,7 @@ async def test_the_assignment_deleted_while_open_ends_in_a_message(sandbox):
 
 
 async def test_anonymous_assignment_shows_no_real_student_name(sandbox):
-    app = grid_app(sandbox, DEMO.anonymous_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.anonymous_id)) as (app, pilot):
         text = screen_text(app)
         assert "Student 1" in text
         student_names = [
@@ -413,9 +369,7 @@ async def test_anonymous_assignment_shows_no_real_student_name(sandbox):
 
 
 async def test_hidden_grader_names_are_never_shown(sandbox):
-    app = grid_app(sandbox, DEMO.lab_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.lab_id)) as (app, pilot):
         text = screen_text(app)
         assert "Grader 1" in text and "Grader 2" in text
         for grader in ("Jonas Weber", "Priya Raman", "Tomás Lindqvist"):
@@ -428,9 +382,7 @@ async def test_hidden_grader_names_are_never_shown(sandbox):
 
 
 async def test_names_with_markup_are_shown_literally(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         text = screen_text(app)
         assert "Zoë [resit] Ångström" in text
         assert "Smith [/x]" in text
@@ -440,9 +392,7 @@ async def test_names_with_markup_are_shown_literally(sandbox):
 
 
 async def test_reload_keeps_the_cursor_on_the_same_student(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("down", "down", "down")
         key = grid_of(app).current_row.key
         await pilot.press("r")
@@ -451,9 +401,7 @@ async def test_reload_keeps_the_cursor_on_the_same_student(sandbox):
 
 
 async def test_filter_sort_and_jump(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("f")
         rows = grid_of(app).rows
         assert rows and all(row.status is StudentStatus.NEEDS_CHOICE for row in rows)
@@ -467,9 +415,7 @@ async def test_filter_sort_and_jump(sandbox):
 
 
 async def test_details_show_every_grade_comments_and_the_speedgrader_link(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         move_to(app, DEMO.resubmitted_student_id)
         await pilot.press("d")
         await settle(pilot)
@@ -483,9 +429,7 @@ async def test_details_show_every_grade_comments_and_the_speedgrader_link(sandbo
 
 
 async def test_moderation_set_lists_count_and_adds_students(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("m")
         await settle(pilot)
         text = screen_text(app)
@@ -494,9 +438,7 @@ async def test_moderation_set_lists_count_and_adds_students(sandbox):
 
 
 async def test_help_lists_every_key(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("question_mark")
         text = screen_text(app)
         for key_help in ("select the grade", "accept every student", "release grades"):
@@ -509,9 +451,7 @@ async def test_help_lists_every_key(sandbox):
 
 
 async def test_without_a_token_the_connect_screen_checks_one_before_using_it(sandbox):
-    app = make_app(sandbox, connected=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(make_app(sandbox, connected=False)) as (app, pilot):
         assert isinstance(app.screen, ConnectScreen)
         token_field = app.screen.query_one("#connect-token", Input)
         assert token_field.password, "the token is masked as typed"
@@ -528,9 +468,7 @@ async def test_without_a_token_the_connect_screen_checks_one_before_using_it(san
 
 
 async def test_a_change_while_the_dialog_is_open_asks_again_and_releases_nothing(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         row = next(r for r in grid_of(app).rows if len(r.grades) >= 2 and r.selected_id)
         await pilot.press("p")
         await settle(pilot)
@@ -551,9 +489,7 @@ async def test_a_change_while_the_dialog_is_open_asks_again_and_releases_nothing
 
 
 async def test_own_selections_are_not_reported_as_changes_by_others(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("A")
         await settle(pilot)
         await pilot.press("r")
@@ -563,9 +499,7 @@ async def test_own_selections_are_not_reported_as_changes_by_others(sandbox):
 
 
 async def test_every_change_from_the_desk_is_in_the_audit_trail(sandbox, private_dirs):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         first_row_with(app, StudentStatus.NEEDS_CHOICE)
         await pilot.press("enter", "A")
         await settle(pilot)
@@ -584,9 +518,7 @@ async def test_every_change_from_the_desk_is_in_the_audit_trail(sandbox, private
 async def test_no_change_is_sent_when_the_audit_trail_cannot_be_written(sandbox, private_dirs):
     (private_dirs / "state").mkdir(parents=True, exist_ok=True)
     (private_dirs / "state" / "audit.jsonl").mkdir()  # a folder where the file should be
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         student_id = grid_of(app).rows[index].student.user_id
         await pilot.press("enter")
@@ -646,9 +578,10 @@ async def test_a_typed_token_is_checked_kept_in_the_keyring_and_never_shown(sand
 
     backend = MemoryKeyring()
     monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
-    app = make_app(sandbox, connected=False, keep_token=credentials.keep_token)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(make_app(sandbox, connected=False, keep_token=credentials.keep_token)) as (
+        app,
+        pilot,
+    ):
         app.screen.query_one("#connect-token", Input).focus()
         await pilot.press(*sandbox.token)
         assert sandbox.token not in app.export_screenshot(), "masked as typed"
@@ -693,9 +626,7 @@ async def test_a_large_course_is_usable_from_the_first_page_with_progress_shown(
 
 
 async def test_the_command_palette_offers_the_grid_actions(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("ctrl+p")
         await pilot.press(*"Release grades")
         await settle(pilot)
@@ -732,9 +663,7 @@ async def test_a_selection_confirmed_while_pages_load_is_not_undone_by_them(sand
 
 
 async def test_a_selection_confirmed_during_a_reload_survives_it(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         row = grid_of(app).rows[index]
         sandbox.faults.latency = 0.3
@@ -760,9 +689,7 @@ async def test_reloading_during_the_first_load_marks_nothing_as_changed(sandbox)
 
 
 async def test_leaving_or_quitting_while_releasing_is_refused_once(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         sandbox.faults.latency = 0.5
@@ -779,9 +706,7 @@ async def test_leaving_or_quitting_while_releasing_is_refused_once(sandbox):
 
 
 async def test_a_custom_grade_saved_but_not_selected_says_exactly_that(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         index = first_row_with(app, StudentStatus.NEEDS_CHOICE)
         student_id = grid_of(app).rows[index].student.user_id
         sandbox.faults.fail_next("/select", 404)
@@ -793,9 +718,7 @@ async def test_a_custom_grade_saved_but_not_selected_says_exactly_that(sandbox):
 
 
 async def test_a_custom_grade_must_be_a_finite_number(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("c", *"nan", "enter")
         await pilot.pause()
         assert "Type a number" in screen_text(app)
@@ -803,9 +726,7 @@ async def test_a_custom_grade_must_be_a_finite_number(sandbox):
 
 async def test_students_ticked_in_the_moderation_set_are_added(sandbox):
     sandbox.state.remove_selection(DEMO.essay_id, DEMO.ungraded_student_id)
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         await pilot.press("m")
         await settle(pilot)
         assert "23 of 24 students are in the moderation set" in screen_text(app)
@@ -825,17 +746,13 @@ async def test_students_ticked_in_the_moderation_set_are_added(sandbox):
 async def test_a_hostile_final_grader_name_cannot_repaint_the_header(sandbox):
     user = sandbox.state.users[DEMO.final_grader_id]
     user.name = user.short_name = "Mira\x1b]0;PWNED\x07\x1b[5m"
-    app = make_app(sandbox)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(make_app(sandbox)) as (app, pilot):
         text = screen_text(app)
         assert "Mira" in text and "\x1b" not in text and "\x07" not in text
 
 
 async def test_assignments_say_which_grades_were_already_released(sandbox):
-    app = make_app(sandbox, course_id=DEMO.course_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(make_app(sandbox, course_id=DEMO.course_id)) as (app, pilot):
         essay_1 = next(line for line in screen_text(app).splitlines() if "Essay 1" in line)
         essay_2 = next(line for line in screen_text(app).splitlines() if "Essay 2" in line)
         assert "Released" in screen_text(app)
@@ -844,9 +761,7 @@ async def test_assignments_say_which_grades_were_already_released(sandbox):
 
 
 async def test_n_and_digits_clear_the_students_who_need_a_choice_fast(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         grid = grid_of(app)
         grid.cursor_row = 0
         await pilot.press("n")
@@ -869,9 +784,7 @@ async def test_n_and_digits_clear_the_students_who_need_a_choice_fast(sandbox):
 
 
 async def test_the_palette_runs_actions_that_take_arguments(sandbox):
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         grid_of(app).cursor_row = 1  # Alan Turing: already selected
         await pilot.press("ctrl+p", *"Next student to choose", "enter")
         await settle(pilot)

@@ -6,7 +6,7 @@ never show a grade as selected that Canvas did not confirm.
 from __future__ import annotations
 
 import pytest
-from ui_helpers import grid_app, notifications, screen_text, settle
+from ui_helpers import grid_app, notifications, running, screen_text, settle
 
 from tui.board import StudentStatus
 from tui.sandbox.seed import DEMO
@@ -53,9 +53,7 @@ def assert_only_confirmed_selections(app, sandbox, assignment_id: int) -> None:
 async def test_the_desk_under_faults_shows_only_what_canvas_confirmed(sandbox, mix):
     sandbox.faults.seed = 7
     sandbox.faults.update(FAULT_MIXES[mix])
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, GridScreen)
         errors = [m for m in notifications(app) if m.startswith("Could not")]
@@ -84,9 +82,7 @@ async def test_the_desk_under_faults_shows_only_what_canvas_confirmed(sandbox, m
 
 
 async def test_a_release_whose_answer_was_lost_is_settled_by_asking_canvas(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, PublishModal)
@@ -104,9 +100,7 @@ async def test_a_release_whose_answer_was_lost_is_settled_by_asking_canvas(sandb
 
 
 async def test_a_release_that_never_reached_canvas_says_so(sandbox):
-    app = grid_app(sandbox, DEMO.ready_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.ready_id)) as (app, pilot):
         await pilot.press("p")
         await settle(pilot)
         sandbox.faults.drop_next("/provisional_grades/publish")
@@ -120,9 +114,7 @@ async def test_a_release_that_never_reached_canvas_says_so(sandbox):
 
 async def test_a_token_revoked_while_loading_ends_in_one_clear_message(sandbox):
     sandbox.faults.fail_next("gradeable_students", 401)
-    app = grid_app(sandbox, DEMO.essay_id)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with running(grid_app(sandbox, DEMO.essay_id)) as (app, pilot):
         assert isinstance(app.screen, GridScreen)
         assert any("access token" in message for message in notifications(app))
         assert sandbox.token not in screen_text(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import asynccontextmanager
 
 from rich.console import Console
 from textual.pilot import Pilot
@@ -50,6 +51,14 @@ def make_app(
 
 def grid_app(sandbox, assignment_id: int, **kwargs) -> ModerationApp:
     return make_app(sandbox, course_id=DEMO.course_id, assignment_id=assignment_id, **kwargs)
+
+
+@asynccontextmanager
+async def running(app: ModerationApp, size: tuple[int, int] = (120, 40)):
+    """The app running headless, past its first loads: yields (app, pilot)."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield app, pilot
 
 
 async def settle(pilot: Pilot) -> None:
