@@ -426,40 +426,39 @@ class GridScreen(DeskScreen):
         if grader is None:
             self.notify("Move to a grader's column to accept that grader's grades.", markup=False)
             return
-        ids = self._unpending(self.board.accept_grader_ids(grader.key, canvas_rule=False))
-        if not ids:
-            self.notify(
-                f"Every student {safe_text(grader.label)} graded already has a selection.",
-                markup=False,
-            )
-            return
-        self._bulk_select(ids, f"{safe_text(grader.label)}'s grades")
+        label = safe_text(grader.label)
+        self._bulk_select(
+            self.board.accept_grader_ids(grader.key, canvas_rule=False),
+            what=f"{label}'s grades",
+            nothing=f"Every student {label} graded already has a selection.",
+        )
 
     def action_accept_agreements(self) -> None:
         if not self._can_change():
             return
-        ids = self._unpending(self.board.agreed_ids())
-        if not ids:
-            self.notify("No unselected student has graders who all agree.", markup=False)
-            return
-        self._bulk_select(ids, "the grades graders agree on")
+        self._bulk_select(
+            self.board.agreed_ids(),
+            what="the grades graders agree on",
+            nothing="No unselected student has graders who all agree.",
+        )
 
-    def _unpending(self, ids: Iterable[int]) -> list[int]:
-        """Leave out grades of students whose selection is still being saved."""
-        owner = {grade.id: row.key for row in self.board.rows for grade in row.grades.values()}
-        return [pg_id for pg_id in ids if owner.get(pg_id) not in self.pending]
-
-    def _bulk_select(self, ids: list[int], what: str) -> None:
-        owners = {
-            grade.id: row.key
+    def _bulk_select(self, ids: Iterable[int], *, what: str, nothing: str) -> None:
+        """One bulk request for `ids`, leaving out students whose selection is still saving."""
+        wanted = set(ids)
+        # student key -> grade id, for the grades asked for
+        chosen = {
+            row.key: grade.id
             for row in self.board.rows
-            for grade in (*row.grades.values(), row.custom)
-            if grade is not None
+            if row.key not in self.pending
+            for grade in row.grades.values()
+            if grade.id in wanted
         }
-        keys = {owners[pg_id]: pg_id for pg_id in ids if pg_id in owners}
-        self.pending.update(keys)
+        if not chosen:
+            self.notify(nothing, markup=False)
+            return
+        self.pending.update(chosen)
         self.grid.set_pending(self.pending)
-        self._bulk_worker(ids, list(keys), what)
+        self._bulk_worker(list(chosen.values()), list(chosen), what)
 
     @work(group="select", exit_on_error=False, description="accept the grades")
     async def _bulk_worker(self, ids: list[int], keys: list[str], what: str) -> None:
